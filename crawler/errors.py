@@ -44,8 +44,14 @@ class FetchError(CrawlerError):
         self.url = url
         self.reason = reason
 
+    def __reduce__(self):  # errors cross from the extraction processes: rebuild them from their fields
+        return (type(self), (self.url, self.reason))
+
 
 class HTTPStatusError(FetchError):
+    def __reduce__(self):
+        return (type(self), (self.url, self.status, self.retry_after))
+
     def __init__(self, url: str, status: int, retry_after: float | None = None):
         hint = ""
         if status == 429:
@@ -108,6 +114,9 @@ class FeedError(CrawlerError):
         self.url = url
         self.reason = reason
 
+    def __reduce__(self):
+        return (type(self), (self.url, self.reason))
+
 
 class ExtractionError(CrawlerError):
     """The page holds no article text we can isolate (not HTML, empty, binary...)."""
@@ -116,3 +125,6 @@ class ExtractionError(CrawlerError):
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason
+
+    def __reduce__(self):
+        return (type(self), (self.url, self.reason))

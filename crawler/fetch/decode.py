@@ -91,13 +91,30 @@ def detect_encoding(body: bytes) -> str:
     return normalize_encoding(best.encoding if best else None) or "utf-8"
 
 
+# XML 1.0 Appendix F: how `<?` starts in UTF-16/32 without a byte-order mark.
+_XML_START = ((b"\x3c\x00\x00\x00", "utf-32-le"), (b"\x00\x00\x00\x3c", "utf-32-be"),
+              (b"\x3c\x00\x3f\x00", "utf-16-le"), (b"\x00\x3c\x00\x3f", "utf-16-be"))
+
+
+def _is_multibyte_utf8(body: bytes) -> bool:
+    """Strict UTF-8 with at least one non-ASCII character: no single-byte text decodes so by accident."""
+    return not body.isascii() and _fits(body, "utf-8")
+
+
 def choose_encoding(body: bytes, content_type: str | None = None) -> str:
     for bom, encoding in _BOMS:
         if body.startswith(bom):
             return encoding
+    for start, encoding in _XML_START:
+        if body.startswith(start):
+            return encoding
     for declared in (charset_from_content_type(content_type), declared_in_document(body)):
         if declared is None:
             continue
+        if not declared.startswith("utf") and _is_multibyte_utf8(body):
+            # A server default (ISO-8859-1) or a template's stale "gb2312" on UTF-8 text: long non-ASCII text
+            # in a legacy encoding practically never decodes as strict UTF-8, so the bytes win.
+            return "utf-8"
         if _error_share(body, declared) <= _TOLERATED_ERRORS:
             return declared
         guessed = detect_encoding(body)

@@ -1,0 +1,302 @@
+"""The network edge: every HTTP request the crawler makes goes through one `Fetcher`.
+
+One request, from the caller's side: check the scheme; for pages, ask robots.txt; then up to
+`network.attempts` attempts, each holding a per-host and a global slot and bounded by `total_timeout` from
+the first byte sent to the last byte read; redirects are followed here, one hop at a time, so that every
+hop gets the scheme check, robots.txt, the address guard and the limits.
+"""
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from types import TracebackType
+
+import httpx
+from httpx._utils import get_environment_proxies
+
+from ..config import NetworkSettings
+from ..errors import (
+    BadResponse,
+    BlockedAddress,
+    ConfigError,
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    TooManyRedirects,
+    TransportError,
+    UnsupportedScheme,
+)
+from ..models import Fetched
+from .body import ACCEPT_ENCODING, Cap, read_body
+from .guard import AddressPolicy, install_guard
+from .limits import HostLimiter
+from .retry import RetryPolicy, parse_retry_after
+from .robots import MAX_ROBOTS_BYTES, RobotsCache
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
+    "text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PERMANENT_REDIRECTS = frozenset({301, 308})
+_SCHEMES = ("http", "https")
+Headers = Mapping[str, str | bytes]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Redirect:
+    status: int
+    location: str | None
+
+
+class _RedirectReceived(Exception):
+    """Carries a redirect out of httpx, which, even with follow_redirects=False, builds the next request
+    from the Location header and fails on the ones it cannot parse (data:, mailto:) before we see them."""
+
+    def __init__(self, redirect: _Redirect):
+        super().__init__(redirect)
+        self.redirect = redirect
+
+
+async def _take_redirects(response: httpx.Response) -> None:
+    if response.status_code in _REDIRECTS:
+        raise _RedirectReceived(_Redirect(response.status_code, response.headers.get("location")))
+
+
+class Fetcher:
+    """Fetches feeds and pages politely and safely; see the module docstring. Use as `async with`."""
+
+    def __init__(self, settings: NetworkSettings):
+        self._settings = settings
+        self._policy = None if settings.allow_private else AddressPolicy(settings.allowed_hosts)
+        self._client, proxied = _build_client(settings, self._policy)
+        # Through a proxy the connection-time guard never sees the target, so we look the name up first.
+        self._check_host_first = self._policy is not None and proxied
+        self._limiter = HostLimiter(settings.concurrency, settings.per_host)
+        self._retry = RetryPolicy(settings.attempts, settings.backoff, settings.max_backoff)
+        self._robots = RobotsCache(settings.user_agent, self._load_robots, self._limiter.set_crawl_delay)
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def fetch_feed(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Fetched:
+        """GET a feed, conditionally when `etag` or `last_modified` is given: status 200, or 304 with an
+        empty body. robots.txt is not consulted: feeds are published for programs to read."""
+        headers: dict[str, str | bytes] = {"Accept": FEED_ACCEPT}
+        # As bytes: httpx refuses non-ASCII str values, and a server's non-ASCII ETag is most likely UTF-8.
+        if etag:
+            headers["If-None-Match"] = etag.encode()
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified.encode()
+        return await self._fetch(url, headers, Cap(self._settings.max_feed_bytes, "network.max_feed_bytes"))
+
+    async def fetch_page(self, url: str) -> Fetched:
+        """GET an article page, if robots.txt allows it (when `network.obey_robots`)."""
+        return await self._fetch(
+            url,
+            {"Accept": PAGE_ACCEPT},
+            Cap(self._settings.max_page_bytes, "network.max_page_bytes"),
+            obey_robots=self._settings.obey_robots,
+        )
+
+    async def _load_robots(self, robots_url: str) -> Fetched:
+        cap = Cap(MAX_ROBOTS_BYTES, "robots.txt")
+        return await self._fetch(robots_url, {"Accept": "text/plain"}, cap, truncate=True)
+
+    async def _fetch(
+        self, url: str, headers: Headers, cap: Cap, *, obey_robots: bool = False, truncate: bool = False
+    ) -> Fetched:
+        current = _http_url(url)
+        visited = {str(current)}
+        hops = 0
+        every_hop_permanent = True
+        while True:
+            if obey_robots:
+                await self._robots.check(current)
+            outcome = await self._with_retries(current, headers, cap, truncate)
+            if isinstance(outcome, Fetched):
+                return dataclasses.replace(outcome, permanent_redirect=hops > 0 and every_hop_permanent)
+            target = _redirect_target(current, outcome)
+            if str(target) in visited:
+                raise TooManyRedirects(url, f"redirect loop: {current} sends us back to {target}")
+            if hops == self._settings.max_redirects:
+                raise TooManyRedirects(
+                    url, f"more than {hops} redirects (network.max_redirects); the next one goes to {target}"
+                )
+            visited.add(str(target))
+            hops += 1
+            every_hop_permanent = every_hop_permanent and outcome.status in _PERMANENT_REDIRECTS
+            current = target
+
+    async def _with_retries(self, url: httpx.URL, headers: Headers, cap: Cap, truncate: bool) -> Fetched | _Redirect:
+        async for attempt in self._retry.retrying():
+            with attempt:
+                return await self._attempt(url, headers, cap, truncate)
+        raise AssertionError("unreachable: tenacity re-raises the last error when attempts run out")
+
+    async def _attempt(self, url: httpx.URL, headers: Headers, cap: Cap, truncate: bool) -> Fetched | _Redirect:
+        async with self._limiter.slot(url.host):
+            try:
+                # httpx's read timeout is per read: a server dripping a byte every few seconds never trips it.
+                async with asyncio.timeout(self._settings.total_timeout):
+                    if self._check_host_first:
+                        assert self._policy is not None
+                        await self._policy.check_host(url.host, _port(url))
+                    return await self._exchange(url, headers, cap, truncate)
+            except TimeoutError:
+                reason = f"no complete response within {self._settings.total_timeout:g} s (network.total_timeout)"
+                raise FetchTimeout(str(url), reason) from None
+            except BlockedAddress as e:  # raised with the host name deep in the transport
+                raise BlockedAddress(str(url), e.reason) from None
+            except httpx.HTTPError as e:
+                raise _fetch_error(str(url), e, self._settings) from e
+
+    async def _exchange(self, url: httpx.URL, headers: Headers, cap: Cap, truncate: bool) -> Fetched | _Redirect:
+        conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
+        try:
+            async with self._client.stream("GET", url, headers=headers) as response:
+                return await _fetched(url, response, cap, conditional, truncate)
+        except _RedirectReceived as received:
+            return received.redirect
+
+
+async def _fetched(url: httpx.URL, response: httpx.Response, cap: Cap, conditional: bool, truncate: bool) -> Fetched:
+    arrived = datetime.now(timezone.utc)
+    status = response.status_code
+    if status == 304 and conditional:
+        body = b""
+    elif 200 <= status < 300:
+        body = await read_body(response.aiter_raw(), response.headers, str(url), cap, truncate=truncate)
+    else:
+        raise HTTPStatusError(str(url), status, parse_retry_after(response.headers.get("retry-after")))
+    return Fetched(url=str(url), status=status, headers=dict(response.headers.items()), body=body, fetched_at=arrived)
+
+
+def _build_client(settings: NetworkSettings, policy: AddressPolicy | None) -> tuple[httpx.AsyncClient, bool]:
+    """The client, and whether any request may go through a proxy."""
+    # Our semaphores bound the requests in flight; the pool only has to keep up with them.
+    limits = httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency)
+    direct = httpx.AsyncHTTPTransport(limits=limits, trust_env=True)
+    if policy is not None:
+        install_guard(direct, policy)
+    try:
+        mounts = _proxy_mounts(settings, limits)
+    except (ImportError, ValueError) as e:  # a socks proxy without socksio, an unknown proxy scheme
+        raise ConfigError(f"proxy {settings.proxy or '(from the environment)'}: {e}") from None
+    client = httpx.AsyncClient(
+        transport=direct,
+        mounts=mounts,
+        limits=limits,
+        timeout=httpx.Timeout(
+            connect=settings.connect_timeout,
+            read=settings.read_timeout,
+            write=settings.read_timeout,
+            pool=settings.connect_timeout,
+        ),
+        follow_redirects=False,
+        event_hooks={"response": [_take_redirects]},
+        headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+    )
+    return client, any(transport is not None for transport in mounts.values())
+
+
+def _proxy_mounts(settings: NetworkSettings, limits: httpx.Limits) -> dict[str, httpx.AsyncBaseTransport | None]:
+    """URL pattern → proxy transport (None: the direct one): network.proxy for everything, else what the
+    environment says (HTTP_PROXY, HTTPS_PROXY, ALL_PROXY, NO_PROXY).
+
+    httpx reads the environment only when it builds its own transport, not when given one (ours carries
+    the address guard), so we ask its helper for the mapping it would have used.
+    """
+    proxies = {"all://": settings.proxy} if settings.proxy else get_environment_proxies()
+    return {
+        pattern: None if url is None else httpx.AsyncHTTPTransport(proxy=url, limits=limits, trust_env=True)
+        for pattern, url in proxies.items()
+    }
+
+
+def _port(url: httpx.URL) -> int:
+    return url.port or (443 if url.scheme == "https" else 80)
+
+
+def _http_url(raw: str) -> httpx.URL:
+    try:
+        url = httpx.URL(raw)
+    except httpx.InvalidURL as e:
+        raise UnsupportedScheme(raw, f"not a valid URL ({e})") from None
+    if url.scheme not in _SCHEMES:
+        raise UnsupportedScheme(raw, f"only http and https URLs are fetched, not {url.scheme or 'relative'} ones")
+    if not url.host:
+        raise UnsupportedScheme(raw, "the URL has no host")
+    return url
+
+
+def _redirect_target(current: httpx.URL, redirect: _Redirect) -> httpx.URL:
+    if not redirect.location:
+        raise BadResponse(str(current), f"HTTP {redirect.status} redirect without a Location header")
+    try:
+        target = current.join(redirect.location)
+    except httpx.InvalidURL:
+        reason = f"HTTP {redirect.status} redirect to an invalid URL {redirect.location!r}"
+        raise BadResponse(str(current), reason) from None
+    if target.scheme not in _SCHEMES or not target.host:
+        reason = f"HTTP {redirect.status} redirect to {redirect.location!r}; only http and https URLs are fetched"
+        raise UnsupportedScheme(str(current), reason)
+    return target
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """`error` and what it was raised from or during, outermost first (httpx → httpcore → h11/anyio → OS)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _headers_too_large(error: BaseException) -> bool:
+    # h11 gives up on a response head over 100 KiB with error_status_hint 431; its message alone ("Receive
+    # buffer too long"), which is all httpx passes on, is too vague to match on.
+    return any(getattr(cause, "error_status_hint", None) == 431 for cause in _causes(error))
+
+
+def _detail(error: BaseException) -> str:
+    """The most specific message in the chain: httpx's ReadError says nothing, the OSError under it says
+    "Connection reset by peer"."""
+    messages = [str(cause) for cause in _causes(error) if str(cause)]
+    return messages[-1] if messages else type(error).__name__
+
+
+def _fetch_error(url: str, error: httpx.HTTPError, settings: NetworkSettings) -> FetchError:
+    detail = _detail(error)
+    if isinstance(error, httpx.ConnectTimeout):
+        return FetchTimeout(url, f"no connection within {settings.connect_timeout:g} s (network.connect_timeout)")
+    if isinstance(error, httpx.ReadTimeout):
+        return FetchTimeout(url, f"the server sent nothing for {settings.read_timeout:g} s (network.read_timeout)")
+    if isinstance(error, httpx.TimeoutException):
+        return FetchTimeout(url, f"timed out: {detail}")
+    if isinstance(error, httpx.RemoteProtocolError) and _headers_too_large(error):
+        # Not retryable: another attempt would download the same oversized head again.
+        return BadResponse(url, "the response headers exceed 100 KiB; the server is misbehaving")
+    if isinstance(error, httpx.ProxyError):
+        return TransportError(url, f"the proxy failed: {detail}")
+    if isinstance(error, httpx.ConnectError):
+        return TransportError(url, f"cannot connect: {detail}")
+    if isinstance(error, httpx.RemoteProtocolError):
+        return TransportError(url, f"the server broke off the exchange: {detail}")
+    if isinstance(error, (httpx.ReadError, httpx.WriteError, httpx.CloseError)):
+        return TransportError(url, f"the connection broke: {detail}")
+    if isinstance(error, httpx.UnsupportedProtocol):
+        return UnsupportedScheme(url, detail)
+    return BadResponse(url, f"the request failed: {detail}")

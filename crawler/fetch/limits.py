@@ -1,0 +1,61 @@
+"""How many requests may be in flight, overall and per host, and how far apart a host's requests start.
+
+The per-host semaphore is taken before the global one: a caller waiting for a busy host must not sit on a
+global slot that a request to another host could use. Callers hold a slot for one attempt only, never while
+sleeping between retries.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+MAX_CRAWL_DELAY = 60.0
+"""A robots.txt asking for more would stall a run; we space requests this far apart at most."""
+
+
+@dataclass
+class _Host:
+    semaphore: asyncio.Semaphore
+    turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Held while a request waits for its start time, so that starts are spaced one after the other."""
+    delay: float = 0.0
+    last_start: float = float("-inf")
+
+
+class HostLimiter:
+    def __init__(self, concurrency: int, per_host: int):
+        self._global = asyncio.Semaphore(concurrency)
+        self._per_host = per_host
+        self._hosts: dict[str, _Host] = {}
+
+    def _host(self, host: str) -> _Host:
+        key = host.lower()
+        if key not in self._hosts:
+            self._hosts[key] = _Host(asyncio.Semaphore(self._per_host))
+        return self._hosts[key]
+
+    def set_crawl_delay(self, host: str, seconds: float) -> None:
+        """Requests to `host` start at least `seconds` apart (capped at MAX_CRAWL_DELAY); 0 lifts it."""
+        self._host(host).delay = min(max(0.0, seconds), MAX_CRAWL_DELAY)
+
+    def crawl_delay(self, host: str) -> float:
+        return self._host(host).delay
+
+    @asynccontextmanager
+    async def slot(self, host: str) -> AsyncIterator[None]:
+        """Hold one request's place: a host slot, the host's turn to start, then a global slot."""
+        state = self._host(host)
+        loop = asyncio.get_running_loop()
+        async with state.semaphore:
+            async with state.turn:
+                wait = state.last_start + state.delay - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                await self._global.acquire()
+                state.last_start = loop.time()
+            try:
+                yield
+            finally:
+                self._global.release()
