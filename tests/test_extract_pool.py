@@ -1,0 +1,67 @@
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from crawler.errors import ExtractionError, FeedError
+from crawler.extract.article import extract_feed_content, extract_page
+from crawler.extract.pool import ExtractionPool
+from crawler.feeds import parse_feed
+from crawler.models import ExtractRules
+
+PAGES = Path(__file__).parent / "fixtures" / "pages"
+ROOT = Path(__file__).parent.parent
+URL = "http://www.example.cn/a/20200831/42.html"
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with ExtractionPool(workers=2) as extraction_pool:
+        yield extraction_pool
+
+
+async def test_results_equal_the_in_process_functions(pool: ExtractionPool) -> None:
+    for name in ("portal_utf8.html", "column_gbk.html", "wire_en.html"):
+        body = (PAGES / name).read_bytes()
+        assert await pool.extract_page(body, "text/html", URL, ExtractRules()) == extract_page(body, "text/html", URL)
+    html = "<p>沪指午间收涨0.5%。</p><p>责任编辑：张晓明</p>"
+    assert await pool.extract_feed_content(html, URL) == extract_feed_content(html, URL)
+
+
+async def test_extraction_errors_cross_the_process_boundary(pool: ExtractionPool) -> None:
+    with pytest.raises(ExtractionError) as refused:
+        await pool.extract_page(b"%PDF-1.4", "application/pdf", URL, ExtractRules())
+    assert refused.value.url == URL and refused.value.reason == "not an HTML page (application/pdf)"
+
+
+async def test_a_dead_worker_fails_only_its_call_and_is_replaced() -> None:
+    body = (PAGES / "column_gbk.html").read_bytes()
+    with ExtractionPool(workers=1) as pool:
+        crash, *queued = await asyncio.gather(
+            pool._run(URL, ExtractionError, os._exit, 1),
+            *(pool.extract_page(body, "text/html", URL, ExtractRules()) for _ in range(3)),
+            return_exceptions=True,
+        )
+    assert isinstance(crash, ExtractionError) and crash.reason.startswith("the worker process died")
+    assert [extracted.author for extracted in queued] == ["王爱文"] * 3
+
+
+async def test_feeds_are_parsed_in_the_pool_too(pool: ExtractionPool) -> None:
+    rss = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>滚动</title>'
+           "<item><title>沪指午间收涨0.5%</title><link>https://news.example.cn/a/1.html</link>"
+           "<pubDate>Mon, 31 Aug 2020 11:30:02 +0800</pubDate></item></channel></rss>").encode()
+    assert await pool.parse_feed(rss, "https://news.example.cn/rss.xml", "application/rss+xml") == \
+        parse_feed(rss, "https://news.example.cn/rss.xml", "application/rss+xml")
+    with pytest.raises(FeedError) as refused:
+        await pool.parse_feed(b"", "https://news.example.cn/rss.xml")
+    assert refused.value.url == "https://news.example.cn/rss.xml"
+
+
+def test_importing_the_pool_does_not_import_trafilatura() -> None:
+    probe = ("import sys, crawler.extract.pool; "
+             "print(sorted(m for m in sys.modules if m.startswith(('trafilatura', 'lxml', 'feedparser'))))")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
