@@ -1,0 +1,254 @@
+"""A post as Hexo reads it: YAML front matter between `---` lines, then the Markdown body.
+
+Two YAML readers must agree on every value we write: PyYAML (YAML 1.1, our own `parse_post`) and js-yaml
+(YAML 1.2, inside Hexo). So the dumper quotes any string that either would take for something else (YAML
+1.1 turns `yes` into a boolean, YAML 1.2 turns `1e3` into a number), and writes strings holding a line
+break double-quoted with `\\n` escapes: every value then fits on its line, and no line of the front matter
+can start with `---`, which would end it early for Hexo.
+
+Dates: `date` (and `updated`) are written as naive `YYYY-MM-DD HH:mm:ss` in the archive time zone, the form
+`hexo new` writes: Hexo reads a naive date in its own `timezone` setting, and would shift one that carries
+an offset. The publisher's own time and offset go to `published`, as a quoted ISO 8601 string.
+
+Reading back: `parse_post` leaves timestamps as the text written (`date` comes back as the string
+`"2022-02-09 11:10:19"`, not a datetime), so a round trip returns exactly the strings that were rendered.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from datetime import datetime
+from types import MappingProxyType
+from typing import Hashable, Iterable, Mapping, Sequence, TypeVar
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from ..errors import ArchiveError
+from ..models import Article, CategoryPath
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_LINE_BREAK = re.compile("[\n\r\x85\u2028\u2029]")
+# YAML 1.2 core-schema numbers (js-yaml's, with the underscores older js-yaml versions accept): PyYAML,
+# which knows only YAML 1.1, would otherwise write strings such as `1e3` or `0o17` unquoted.
+_YAML12_INT = re.compile(r"^[-+]?(?:0b[01_]+|0o[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)$")
+_YAML12_FLOAT = re.compile(
+    r"^(?:[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.[0-9_]+(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+_FRONT_MATTER = re.compile(r"---\n(.*?\n)?---(?:\n|\Z)", re.DOTALL)
+_NO_EXTRA: Mapping[str, object] = MappingProxyType({})
+_STANDARD_KEYS = frozenset({
+    "title", "date", "published", "updated", "author", "source", "categories", "tags", "link", "syndicated",
+    "feed", "headimg", "thumbnail", "comments", "disableNunjucks", "extracted_from",
+})
+_Item = TypeVar("_Item", bound=Hashable)
+
+
+def clean_title(text: str) -> str:
+    """One line of display text, for the title and every other one-line field (author, source, tags...).
+
+    C0 and C1 control characters, lone surrogates and the bidi embedding, override and isolate controls
+    (U+202A-202E, U+2066-2069, which can make a title display as something else) are removed; every run
+    of whitespace, line breaks and tabs included, becomes one space; leading and trailing spaces are
+    stripped. Everything else, full-width punctuation and emoji included, is kept as is.
+    """
+    kept = "".join(ch for ch in text if ch.isspace() or not _is_removed_from_titles(ch))
+    return " ".join(kept.split())
+
+
+def local_time(moment: datetime, zone: ZoneInfo) -> datetime:
+    """`moment` as a naive wall-clock time in `zone`, to the second: the post's `date` and its YYYY/MM folder."""
+    if moment.tzinfo is None:
+        raise ValueError(f"{moment.isoformat()} has no UTC offset; the archive needs aware datetimes")
+    return moment.astimezone(zone).replace(tzinfo=None, microsecond=0)
+
+
+def render_post(
+    article: Article,
+    categories: Sequence[CategoryPath],
+    zone: ZoneInfo,
+    syndicated: Sequence[str] = (),
+    extra: Mapping[str, object] = _NO_EXTRA,
+) -> str:
+    """The whole post file: front matter (keys in Hexo-friendly order) and the body, ending with a newline.
+
+    `categories` lists every feed the article was found in: one becomes `[category, source, feed name]`,
+    several a list of such lists (Hexo files the post under each). `syndicated` holds other URLs of the
+    same story. `extra` adds keys after the standard ones, except `updated`, which is placed after
+    `published`; aware datetimes in it are written like `date`. An `extra` key may not replace a
+    standard one.
+    """
+    return _post_text(_front_matter(article, categories, zone, syndicated, extra), article.body)
+
+
+def rewrite_post(text: str, categories: Sequence[CategoryPath], syndicated: Sequence[str]) -> str:
+    """The post `text` with its `categories` and `syndicated` replaced; every other key and the body are
+    written back as they were read (in their order; `syndicated`, when new, goes after `link`)."""
+    front, body = parse_post(text)
+    for key in ("date", "updated"):
+        if isinstance(front.get(key), str):
+            front[key] = _naive_timestamp(front[key])
+    front["categories"] = _categories(categories)
+    link = front.get("link")
+    other_urls = [url for url in _unique(syndicated) if url != link]
+    rebuilt: dict[str, object] = {}
+    for key, value in front.items():
+        if key != "syndicated":
+            rebuilt[key] = value
+        if key == "link" and other_urls:
+            rebuilt["syndicated"] = other_urls
+    if other_urls and "syndicated" not in rebuilt:
+        rebuilt["syndicated"] = other_urls
+    return _post_text(rebuilt, body)
+
+
+def _post_text(front: Mapping[str, object], body: str) -> str:
+    text = yaml.dump(
+        dict(front),
+        Dumper=_FrontMatterDumper,
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=False,
+        width=math.inf,  # one value per line, however long: easy to read, grep and diff
+    )
+    body = body if body.endswith("\n") else body + "\n"
+    return f"---\n{text}---\n{body}"
+
+
+def _naive_timestamp(text: str) -> object:
+    """A date read back as text becomes a datetime again, so it is written unquoted as Hexo expects."""
+    try:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return text
+
+
+def parse_post(text: str) -> tuple[dict, str]:
+    """Front matter and body of a post file; ArchiveError when it has no well-formed front matter.
+
+    The front matter ends at the first line that is exactly `---`, as for Hexo, so nothing in the body can
+    change it. Timestamps stay strings (see the module notes).
+    """
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        opened = text.startswith("---\n")
+        problem = "it is not closed by a '---' line" if opened else "the file does not start with '---'"
+        raise ArchiveError(f"malformed post: no front matter ({problem})")
+    try:
+        front = yaml.load(match.group(1) or "", Loader=_PostLoader)
+    except yaml.YAMLError as error:
+        raise ArchiveError(f"malformed post: front matter is not valid YAML ({_one_line(error)})") from None
+    if front is None:
+        front = {}
+    if not isinstance(front, dict):
+        raise ArchiveError(f"malformed post: front matter is a {type(front).__name__}, not a mapping of keys")
+    return front, text[match.end():]
+
+
+# --- front matter ---------------------------------------------------------------------------------------
+
+
+def _front_matter(
+    article: Article,
+    categories: Sequence[CategoryPath],
+    zone: ZoneInfo,
+    syndicated: Sequence[str],
+    extra: Mapping[str, object],
+) -> dict[str, object]:
+    front: dict[str, object] = {
+        "title": clean_title(article.title),
+        "date": local_time(article.published, zone),
+        "published": article.published.isoformat(timespec="seconds"),
+    }
+    if "updated" in extra:
+        front["updated"] = _extra_value(extra["updated"], zone)
+    author = clean_title(article.author or "")
+    if author:
+        front["author"] = author
+    front["source"] = clean_title(article.source)
+    front["categories"] = _categories(categories)
+    tags = _unique(clean_title(tag) for tag in article.tags)
+    if tags:
+        front["tags"] = tags
+    front["link"] = article.link
+    other_urls = [url for url in _unique(syndicated) if url != article.link]
+    if other_urls:
+        front["syndicated"] = other_urls
+    front["feed"] = article.feed_url
+    if article.image:
+        front["headimg"] = article.image
+        front["thumbnail"] = article.image
+    front["comments"] = False
+    front["disableNunjucks"] = True  # article text may hold `{{ }}` or `{% %}`: Hexo must not run it
+    if article.extracted_from == "feed":
+        front["extracted_from"] = "feed"
+    for key, value in extra.items():
+        if key in _STANDARD_KEYS - {"updated"}:
+            raise ValueError(f"extra key {key!r} would replace the standard front matter key")
+        if key != "updated":
+            front[key] = _extra_value(value, zone)
+    return front
+
+
+def _categories(categories: Sequence[CategoryPath]) -> list[str] | list[list[str]]:
+    paths = _unique(tuple(clean_title(part) for part in path) for path in categories)
+    if not paths:
+        raise ValueError("an article belongs to at least one feed: categories must not be empty")
+    if len(paths) == 1:
+        return list(paths[0])
+    return [list(path) for path in paths]
+
+
+def _extra_value(value: object, zone: ZoneInfo) -> object:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return local_time(value, zone)
+    return value
+
+
+def _unique(items: Iterable[_Item]) -> list[_Item]:
+    """`items` in first-seen order, without duplicates or empty ones."""
+    return list(dict.fromkeys(item for item in items if item))
+
+
+def _is_removed_from_titles(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cc", "Cs") or ch in _BIDI_CONTROLS
+
+
+def _one_line(error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    return f"{problem} at line {mark.line + 1} of the front matter" if mark else problem
+
+
+# --- YAML dialect ---------------------------------------------------------------------------------------
+
+
+class _FrontMatterDumper(yaml.SafeDumper):
+    """SafeDumper whose strings read back unchanged in both YAML 1.1 (PyYAML) and YAML 1.2 (js-yaml, Hexo)."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = '"' if _LINE_BREAK.search(text) else None
+    return dumper.represent_scalar(_STR_TAG, text, style=style)
+
+
+_FrontMatterDumper.add_representer(str, _represent_str)
+# A string that resolves to another type is quoted by the emitter: teaching the dumper YAML 1.2's numbers
+# makes it quote those too.
+_FrontMatterDumper.add_implicit_resolver("tag:yaml.org,2002:int", _YAML12_INT, list("-+0123456789"))
+_FrontMatterDumper.add_implicit_resolver("tag:yaml.org,2002:float", _YAML12_FLOAT, list("-+0123456789."))
+
+
+class _PostLoader(yaml.SafeLoader):
+    """SafeLoader that leaves timestamps as strings, so dates read back as the text Hexo reads."""
+
+
+_PostLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != _TIMESTAMP_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}

@@ -1,0 +1,166 @@
+"""Writing posts: atomically, so Hexo and readers see the old file or the new one, never a partial one;
+and by one crawler at a time, under a lock on the archive.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import secrets
+from pathlib import Path
+from types import TracebackType
+
+from ..errors import ArchiveError, LockHeld
+from .paths import truncate_utf8
+
+LOCK_NAME = ".crawler.lock"
+_TEMP_NAME_BYTES = 200  # of the final name kept in the temporary one, leaving room for the dot and suffix
+_HINTS = {
+    errno.ENOSPC: "free some disk space",
+    errno.EDQUOT: "raise the disk quota or free some space",
+    errno.EROFS: "mount it read-write or point archive.dir elsewhere",
+    errno.EACCES: "give the crawler's user write access or point archive.dir elsewhere",
+    errno.EPERM: "give the crawler's user write access or point archive.dir elsewhere",
+}
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` as UTF-8 to `path`, creating its directory: after a crash `path` holds the old content
+    or the new, never a part.
+
+    The text goes to a hidden temporary file beside `path` (`.name.tmp-XXXXXXXX`, which Hexo skips), is
+    flushed to disk, then renamed over `path`; the directory is flushed so the rename survives a power cut.
+    The temporary file is removed on error. Any OSError becomes an ArchiveError naming `path` and the cause.
+    """
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        reason = f"the text holds a character UTF-8 cannot encode ({error.reason})"
+        raise ArchiveError(f"cannot write {path}: {reason}") from None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = _write_temp_file(path, data)
+    except OSError as error:
+        raise _archive_error(path, error) from None
+    try:
+        os.replace(temp, path)
+    except OSError as error:
+        _remove_quietly(temp)
+        raise _archive_error(path, error) from None
+    try:
+        _fsync_directory(path.parent)
+    except OSError as error:
+        raise _archive_error(path, error) from None
+
+
+class ArchiveLock:
+    """Exclusive hold on an archive for one crawler process: `with ArchiveLock(root): ...`.
+
+    A non-blocking `flock` on `{root}/.crawler.lock`, which holds the owner's pid for the message another
+    process gets. The lock goes with the process, so a crashed crawler never leaves a stale one; the file
+    stays (deleting it would let two processes lock two different files).
+    """
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.path = root / LOCK_NAME
+        self._fd: int | None = None
+
+    def __enter__(self) -> ArchiveLock:
+        if self._fd is not None:
+            raise RuntimeError(f"{self.path} is already held by this ArchiveLock")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except OSError as error:
+            raise _archive_error(self.path, error) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_pid(fd)
+            os.close(fd)
+            raise LockHeld(
+                f"another crawler (pid {holder}) is writing to archive {self.root}; "
+                "wait for it to finish, or stop it before starting this one"
+            ) from None
+        except OSError as error:
+            os.close(fd)
+            raise _archive_error(self.path, error) from None
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:
+            pass  # the pid only improves another process's message; the lock itself is held
+        self._fd = fd
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing releases the flock
+            self._fd = None
+
+
+# --- helpers --------------------------------------------------------------------------------------------
+
+
+def _write_temp_file(path: Path, data: bytes) -> Path:
+    fd, temp = _create_temp_file(path)
+    try:
+        try:
+            view = memoryview(data)
+            while view:  # os.write may write less than asked
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        _remove_quietly(temp)
+        raise
+    return temp
+
+
+def _create_temp_file(path: Path) -> tuple[int, Path]:
+    # Not tempfile.mkstemp: its 0600 mode would hide posts from a Hexo run by another user; 0666 less the
+    # umask gives the mode any other new file gets.
+    prefix = f".{truncate_utf8(path.name, _TEMP_NAME_BYTES)}.tmp-"
+    while True:
+        temp = path.with_name(prefix + secrets.token_hex(4))
+        try:
+            return os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), temp
+        except FileExistsError:
+            continue
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    except OSError as error:
+        if error.errno != errno.EINVAL:  # some file systems cannot sync a directory: nothing more to do
+            raise
+    finally:
+        os.close(fd)
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass  # the original error matters more; a leftover hidden file is skipped by Hexo
+
+
+def _read_pid(fd: int) -> str:
+    try:
+        pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        pid = ""
+    return pid if pid.isdigit() else "unknown"
+
+
+def _archive_error(path: Path, error: OSError) -> ArchiveError:
+    cause = os.strerror(error.errno) if error.errno else str(error)
+    cause = cause[:1].lower() + cause[1:]
+    hint = _HINTS.get(error.errno or 0)
+    return ArchiveError(f"cannot write {path}: {cause}" + (f" ({hint})" if hint else ""))
