@@ -170,6 +170,16 @@ class FeedSpec(_Section):
     def _zone(cls, v: str | None) -> str | None:
         return ArchiveSettings._known_zone(v) if v else v
 
+    @field_validator("article_selector", "drop_selectors")
+    @classmethod
+    def _valid_css(cls, v):
+        if v:
+            from .extract.page import compile_selector  # lxml only, and only for feeds that use selectors
+
+            for selector in (v,) if isinstance(v, str) else v:
+                compile_selector(selector)
+        return v
+
     @property
     def category_path(self) -> CategoryPath:
         return (self.category, self.source, self.name)

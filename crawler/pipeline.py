@@ -1,0 +1,301 @@
+"""poll(feed) → new entries → article jobs → extract → dedup → archive → state.
+
+The one path every driver uses (`once`, the daemon, backfill): none of them fetches, extracts or writes by
+itself. Feed polls put article jobs on a bounded queue; a fixed set of workers takes them, so a feed of
+10,000 entries costs no more memory than one of 20. A feed's HTTP validators (ETag, Last-Modified) are
+saved only once all its entries are settled: if an article failed, the next poll fetches the whole feed
+again and the entry gets its retry.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import AsyncIterator, Iterable
+from zoneinfo import ZoneInfo
+
+from .archive.archiver import Archiver
+from .config import FeedSpec, Settings
+from .dedup import content_hash, guid_key, url_key
+from .errors import (ArchiveError, BlockedAddress, BlockedByRobots, CrawlerError, ExtractionError, FeedError,
+                     FetchError, UnsupportedScheme)
+from .extract.pool import ExtractionPool
+from .fetch import Fetcher
+from .metadata import assemble
+from .models import Extracted, ExtractedFrom, FeedEntry
+from .state.store import Store, StoredArticle
+
+log = logging.getLogger("crawler")
+
+# Failures no later run can cure: don't try them again.
+_FINAL_ERRORS = (BlockedByRobots, BlockedAddress, UnsupportedScheme)
+
+
+@dataclass
+class RunStats:
+    feeds_ok: int = 0
+    feeds_failed: int = 0
+    archived: int = 0
+    known: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    given_up: int = 0
+    write_errors: int = 0
+
+    def summary(self) -> str:
+        return (f"{self.feeds_ok} feeds ok, {self.feeds_failed} failed; {self.archived} new articles, "
+                f"{self.duplicates} duplicates skipped, {self.failed} article failures"
+                + (f", {self.write_errors} archive write errors" if self.write_errors else ""))
+
+
+@dataclass
+class FeedRun:
+    """One poll of one feed, until every entry it produced is settled."""
+
+    feed: FeedSpec
+    pending: int = 0
+    failures: int = 0
+    archived: int = 0
+    settled: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def finish_one(self, *, failed: bool = False, archived: bool = False) -> None:
+        self.failures += failed
+        self.archived += archived
+        self.pending -= 1
+        if self.pending == 0:
+            self.settled.set()
+
+
+@dataclass(frozen=True)
+class ArticleJob:
+    run: FeedRun
+    entry: FeedEntry
+    keys: tuple[str, ...]
+
+
+def entry_keys(feed: FeedSpec, entry: FeedEntry) -> tuple[str, ...]:
+    keys = []
+    if entry.link:
+        keys.append(url_key(entry.link))
+    if entry.guid:
+        keys.append(guid_key(feed.url, entry.guid))
+    return tuple(keys)
+
+
+def feed_label(feed: FeedSpec) -> str:
+    return f"feed {feed.name!r} ({feed.url})"
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, store: Store, fetcher: Fetcher, pool: ExtractionPool):
+        self.settings = settings
+        self.store = store
+        self.fetcher = fetcher
+        self.pool = pool
+        self.archiver = Archiver(settings.archive.dir, settings.archive.zone, store)
+        self.stats = RunStats()
+        self._queue: asyncio.Queue[ArticleJob] = asyncio.Queue(maxsize=2 * settings.network.concurrency)
+        self._workers: list[asyncio.Task] = []
+        self._in_flight: dict[str, asyncio.Event] = {}
+        # Dedup check and write happen under one lock: two copies of a story must not both look new.
+        self._commit = asyncio.Lock()
+
+    # --- lifecycle --------------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> "Pipeline":
+        self._workers = [asyncio.create_task(self._worker(), name=f"article-worker-{i}")
+                         for i in range(self.settings.network.concurrency)]
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        for task in self._workers:
+            task.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+
+    # --- feeds ------------------------------------------------------------------------------------------
+
+    async def poll(self, feed: FeedSpec) -> bool:
+        """Fetch a feed, archive what is new in it. True when the feed itself was fetched and read."""
+        state = self.store.feed_state(feed.url)
+        try:
+            fetched = await self.fetcher.fetch_feed(state.fetch_url, etag=state.etag,
+                                                    last_modified=state.last_modified)
+            if fetched.not_modified:
+                self.store.record_poll(feed.url, error=None, etag=state.etag, last_modified=state.last_modified)
+                log.info("%s: not modified", feed_label(feed))
+                self.stats.feeds_ok += 1
+                return True
+            zone = ZoneInfo(feed.timezone) if feed.timezone else None
+            parsed = await self.pool.parse_feed(fetched.body, fetched.url, fetched.content_type, zone)
+        except (FetchError, FeedError) as e:
+            return self._feed_failed(feed, e)
+        if fetched.permanent_redirect and fetched.url != state.fetch_url:
+            log.warning("%s moved permanently to %s; polling the new address (update the config)",
+                        feed_label(feed), fetched.url)
+        for warning in parsed.warnings:
+            log.warning("%s: %s", feed_label(feed), warning)
+
+        run = FeedRun(feed)
+        run.pending = 1  # the poll itself, so `settled` cannot fire before every entry is queued
+        for entry in parsed.entries:
+            keys = entry_keys(feed, entry)
+            if not keys:
+                continue
+            run.pending += 1
+            await self._queue.put(ArticleJob(run, entry, keys))
+        run.finish_one()
+        await run.settled.wait()
+
+        complete = run.failures == 0
+        self.store.record_poll(
+            feed.url, error=None, archived=run.archived,
+            fetch_url=fetched.url if fetched.permanent_redirect else None,
+            # Without validators the next poll gets the whole feed back, and with it the failed entries.
+            etag=fetched.etag if complete else None, last_modified=fetched.last_modified if complete else None,
+        )
+        log.info("%s: %d entries, %d new articles%s", feed_label(feed), len(parsed.entries), run.archived,
+                 f", {run.failures} failed (retried next run)" if run.failures else "")
+        self.stats.feeds_ok += 1
+        return True
+
+    def _feed_failed(self, feed: FeedSpec, error: CrawlerError) -> bool:
+        reason = error.reason if isinstance(error, (FetchError, FeedError)) else str(error)
+        self.store.record_poll(feed.url, error=reason)
+        log.error("%s: %s; will retry on the next run", feed_label(feed), reason)
+        self.stats.feeds_failed += 1
+        return False
+
+    # --- articles ---------------------------------------------------------------------------------------
+
+    async def _worker(self) -> None:
+        while True:
+            job = await self._queue.get()
+            try:
+                outcome = await self._process(job)
+            except ArchiveError as e:
+                log.error("%s", e)
+                self.stats.write_errors += 1
+                outcome = "failed"
+            except Exception as e:  # noqa: BLE001 - a bug must cost one article, not the run
+                log.error("internal error on %s: %s: %s (run with -v for details)",
+                          job.entry.link or job.entry.guid, type(e).__name__, e)
+                log.debug("traceback", exc_info=True)
+                outcome = "failed"
+            finally:
+                self._queue.task_done()
+            job.run.finish_one(failed=outcome == "failed", archived=outcome == "archived")
+
+    @asynccontextmanager
+    async def _claim(self, keys: Iterable[str]) -> AsyncIterator[None]:
+        """One job per article at a time: the same story from two feeds is fetched once."""
+        keys = list(keys)
+        while busy := [self._in_flight[k] for k in keys if k in self._in_flight]:
+            await busy[0].wait()
+        done = asyncio.Event()
+        for k in keys:
+            self._in_flight[k] = done
+        try:
+            yield
+        finally:
+            for k in keys:
+                self._in_flight.pop(k, None)
+            done.set()
+
+    async def _process(self, job: ArticleJob) -> str:
+        feed, entry = job.run.feed, job.entry
+        async with self._claim(job.keys):
+            known = self.store.find_article(job.keys)
+            if known:
+                self._seen_again(known, feed, job.keys)
+                return "known"
+            failure = self.store.failure(job.keys[0])
+            if failure and failure.given_up:
+                self.stats.given_up += 1
+                return "given_up"
+
+            extracted, source, final_url, fetched_at, problem = await self._extract(feed, entry)
+            if extracted is None:
+                return self._article_failed(feed, entry, job.keys[0], problem)
+
+            article = assemble(feed, entry, extracted, extracted_from=source, final_url=final_url,
+                               fetched_at=fetched_at)
+            keys = set(job.keys) | {url_key(u) for u in article.urls}
+            async with self._commit:
+                known = self.store.find_article(keys)
+                if known:  # a redirect or rel=canonical led to an article archived under another URL
+                    self._seen_again(known, feed, keys)
+                    return "known"
+                digest = content_hash(article.body)
+                copy_of = self.store.find_by_hash(digest)
+                if copy_of:
+                    self.archiver.add_appearance(copy_of, feed.category_path, article.link, keys)
+                    log.info("duplicate of %s: %s (%s)", copy_of.path, article.link, feed.name)
+                    self.stats.duplicates += 1
+                    return "duplicate"
+                path = self.archiver.add(article, digest, keys, clear_failure=job.keys[0])
+        log.info("archived %s (%s, from %s)", path, feed.name, source)
+        self.stats.archived += 1
+        return "archived"
+
+    def _seen_again(self, known: StoredArticle, feed: FeedSpec, keys: Iterable[str]) -> None:
+        self.archiver.add_appearance(known, feed.category_path, None, keys)
+        self.stats.known += 1
+
+    async def _extract(self, feed: FeedSpec, entry: FeedEntry
+                       ) -> tuple[Extracted | None, ExtractedFrom, str | None, datetime, CrawlerError | None]:
+        """The article from its page, else from the feed's full text. Never raises for the source's faults."""
+        problem: CrawlerError | None = None
+        if feed.fetch_pages and entry.link:
+            try:
+                fetched = await self.fetcher.fetch_page(entry.link)
+                extracted = await self.pool.extract_page(fetched.body, fetched.content_type, fetched.url, feed.rules)
+                return extracted, "page", fetched.url, fetched.fetched_at, None
+            except (FetchError, ExtractionError) as e:
+                problem = e
+        fetched_at = datetime.now(timezone.utc)
+        if entry.content_html:
+            try:
+                body = await self.pool.extract_feed_content(entry.content_html, entry.link or feed.url)
+            except ExtractionError as e:
+                return None, "feed", None, fetched_at, problem or e
+            if body.strip():
+                if problem:
+                    log.warning("%s: %s; archived from the feed's full text", entry.link, problem.reason)
+                return Extracted(body=body), "feed", None, fetched_at, None
+        if problem is None:
+            problem = ExtractionError(entry.link or feed.url, "the page was not fetched and the feed carries no text")
+        return None, "feed", None, fetched_at, problem
+
+    def _article_failed(self, feed: FeedSpec, entry: FeedEntry, key: str, problem: CrawlerError | None) -> str:
+        reason = getattr(problem, "reason", str(problem))
+        final = isinstance(problem, _FINAL_ERRORS)
+        failure = self.store.record_failure(
+            key, feed_url=feed.url, url=entry.link, error=reason,
+            max_attempts=1 if final else self.settings.extract.max_entry_attempts)
+        what = entry.link or entry.guid
+        if failure.given_up:
+            log.error("%s: %s: %s; given up after %d attempt(s)", feed.name, what, reason, failure.attempts)
+            self.stats.given_up += 1
+            return "given_up"
+        log.error("%s: %s: %s; will retry on the next run (attempt %d of %d)", feed.name, what, reason,
+                  failure.attempts, self.settings.extract.max_entry_attempts)
+        self.stats.failed += 1
+        return "failed"
+
+
+@asynccontextmanager
+async def open_pipeline(settings: Settings) -> AsyncIterator[Pipeline]:
+    """Everything a driver needs, opened in order and closed in reverse: archive lock, state, HTTP client,
+    extraction processes, article workers."""
+    from .archive.writer import ArchiveLock
+
+    with ArchiveLock(settings.archive.dir):
+        store = Store(settings.state.database_url)
+        try:
+            with ExtractionPool(settings.extract.workers) as pool:
+                async with Fetcher(settings.network) as fetcher, Pipeline(settings, store, fetcher, pool) as pipeline:
+                    yield pipeline
+        finally:
+            store.close()

@@ -1,0 +1,86 @@
+import sqlite3
+
+import pytest
+
+from crawler.errors import StateError
+from crawler.state.store import Store
+
+CATS = (("金融", "新浪财经", "新浪财经－国內"),)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(f"sqlite:///{tmp_path}/state/crawler.sqlite3")
+    yield s
+    s.close()
+
+
+def add(store, link="https://a.example/1", digest="h1", keys=("url:https://a.example/1",), path="a/1.md"):
+    with store.transaction() as conn:
+        return store.insert_article(conn, link=link, path=path, title="t", published="2022-02-09T11:10:19+08:00",
+                                    content_hash=digest, categories=CATS, keys=keys)
+
+
+def test_creates_the_database_file_and_its_directory(tmp_path, store):
+    assert (tmp_path / "state" / "crawler.sqlite3").exists()
+    mode = sqlite3.connect(tmp_path / "state" / "crawler.sqlite3").execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_articles_are_found_by_any_key_and_by_hash(store):
+    article_id = add(store, keys=("url:https://a.example/1", "guid:https://a.example/feed 1"))
+    assert store.find_article(["guid:https://a.example/feed 1"]).id == article_id
+    assert store.find_article(["url:https://other/", "url:https://a.example/1"]).categories == CATS
+    assert store.find_article(["url:https://other/"]) is None
+    assert store.find_by_hash("h1").link == "https://a.example/1"
+    assert store.path_taken("a/1.md") and not store.path_taken("a/2.md")
+
+
+def test_a_second_article_with_the_same_hash_is_refused(store):
+    add(store)
+    with pytest.raises(StateError):
+        add(store, link="https://b.example/2", keys=("url:https://b.example/2",), path="b/2.md")
+    # the failed transaction left nothing behind
+    assert store.find_article(["url:https://b.example/2"]) is None
+    assert store.count_articles() == 1
+
+
+def test_update_adds_categories_syndication_and_keys(store):
+    article_id = add(store)
+    cats = CATS + (("金融", "新浪财经", "新浪财经－宏观"),)
+    with store.transaction() as conn:
+        store.update_article(conn, article_id, categories=cats, syndicated=["https://copy.example/9"],
+                             keys=["url:https://copy.example/9", "url:https://a.example/1"])
+    found = store.find_article(["url:https://copy.example/9"])
+    assert found.categories == cats and found.syndicated == ("https://copy.example/9",)
+
+
+def test_feed_validators_and_errors(store):
+    url = "https://feeds.example/rss"
+    assert store.feed_state(url).fetch_url == url
+    store.record_poll(url, error=None, etag='"abc"', last_modified="Wed, 09 Feb 2022 03:10:19 GMT", archived=3)
+    store.record_poll(url, error="HTTP 503")
+    store.record_poll(url, error="HTTP 503")
+    state = store.feed_state(url)
+    assert (state.etag, state.error_count, state.last_error, state.articles_archived) == ('"abc"', 2, "HTTP 503", 3)
+    store.record_poll(url, error=None, fetch_url="https://feeds.example/new")
+    state = store.feed_state(url)
+    assert state.error_count == 0 and state.last_error is None and state.fetch_url == "https://feeds.example/new"
+    assert state.etag is None  # a full response without validators clears the old ones
+
+
+def test_failures_count_up_and_give_up(store):
+    for attempt in (1, 2):
+        f = store.record_failure("url:x", feed_url="f", url="x", error="HTTP 500", max_attempts=3)
+        assert f.attempts == attempt and not f.given_up
+    assert store.record_failure("url:x", feed_url="f", url="x", error="HTTP 500", max_attempts=3).given_up
+    assert store.failure("url:x").given_up
+    with store.transaction() as conn:
+        store.clear_failure(conn, ["url:x"])
+    assert store.failure("url:x") is None
+
+
+def test_unopenable_database_is_a_clear_error(tmp_path):
+    (tmp_path / "db").mkdir()
+    with pytest.raises(StateError, match="cannot be opened"):
+        Store(f"sqlite:///{tmp_path}/db")
