@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -31,6 +32,9 @@ log = logging.getLogger("crawler")
 
 # Failures no later run can cure: don't try them again.
 _FINAL_ERRORS = (BlockedByRobots, BlockedAddress, UnsupportedScheme)
+# A page that just failed is not fetched again for another feed listing it (a hanging page would cost a
+# second deadline); after this long the daemon tries it again.
+PAGE_FAILURE_MEMORY = 600.0
 
 
 @dataclass
@@ -75,6 +79,19 @@ class ArticleJob:
     keys: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Extraction:
+    """What `_extract` got for an entry: an article body, or the problem that prevented it."""
+
+    extracted: Extracted | None
+    source: ExtractedFrom
+    final_url: str | None
+    fetched_at: datetime
+    problem: CrawlerError | None = None
+    problem_seen_earlier: bool = False
+    """The page failed for another job moments ago and was not fetched again."""
+
+
 def entry_keys(feed: FeedSpec, entry: FeedEntry) -> tuple[str, ...]:
     keys = []
     if entry.link:
@@ -99,6 +116,7 @@ class Pipeline:
         self._queue: asyncio.Queue[ArticleJob] = asyncio.Queue(maxsize=2 * settings.network.concurrency)
         self._workers: list[asyncio.Task] = []
         self._in_flight: dict[str, asyncio.Event] = {}
+        self._page_failures: dict[str, tuple[float, FetchError | ExtractionError]] = {}
         # Dedup check and write happen under one lock: two copies of a story must not both look new.
         self._commit = asyncio.Lock()
 
@@ -215,12 +233,12 @@ class Pipeline:
                 self.stats.given_up += 1
                 return "given_up"
 
-            extracted, source, final_url, fetched_at, problem = await self._extract(feed, entry)
-            if extracted is None:
-                return self._article_failed(feed, entry, job.keys[0], problem)
-
-            article = assemble(feed, entry, extracted, extracted_from=source, final_url=final_url,
-                               fetched_at=fetched_at)
+            got = await self._extract(feed, entry)
+            if got.extracted is None:
+                return self._article_failed(feed, entry, job.keys[0], got)
+            source = got.source
+            article = assemble(feed, entry, got.extracted, extracted_from=source, final_url=got.final_url,
+                               fetched_at=got.fetched_at)
             keys = set(job.keys) | {url_key(u) for u in article.urls}
             async with self._commit:
                 known = self.store.find_article(keys)
@@ -243,38 +261,58 @@ class Pipeline:
         self.archiver.add_appearance(known, feed.category_path, None, keys)
         self.stats.known += 1
 
-    async def _extract(self, feed: FeedSpec, entry: FeedEntry
-                       ) -> tuple[Extracted | None, ExtractedFrom, str | None, datetime, CrawlerError | None]:
+    async def _extract(self, feed: FeedSpec, entry: FeedEntry) -> Extraction:
         """The article from its page, else from the feed's full text. Never raises for the source's faults."""
-        problem: CrawlerError | None = None
+        problem: FetchError | ExtractionError | None = None
+        repeated = False
         if feed.fetch_pages and entry.link:
-            try:
-                fetched = await self.fetcher.fetch_page(entry.link)
-                extracted = await self.pool.extract_page(fetched.body, fetched.content_type, fetched.url, feed.rules)
-                return extracted, "page", fetched.url, fetched.fetched_at, None
-            except (FetchError, ExtractionError) as e:
-                problem = e
+            problem = self._recent_page_failure(entry.link)
+            repeated = problem is not None
+            if problem is None:
+                try:
+                    fetched = await self.fetcher.fetch_page(entry.link)
+                    extracted = await self.pool.extract_page(fetched.body, fetched.content_type, fetched.url,
+                                                             feed.rules)
+                    return Extraction(extracted, "page", fetched.url, fetched.fetched_at)
+                except (FetchError, ExtractionError) as e:
+                    problem = e
+                    self._remember_page_failure(entry.link, e)
         fetched_at = datetime.now(timezone.utc)
         if entry.content_html:
             try:
                 body = await self.pool.extract_feed_content(entry.content_html, entry.link or feed.url)
             except ExtractionError as e:
-                return None, "feed", None, fetched_at, problem or e
+                return Extraction(None, "feed", None, fetched_at, problem or e, repeated and problem is not None)
             if body.strip():
                 if problem:
                     log.warning("%s: %s; archived from the feed's full text", entry.link, problem.reason)
-                return Extracted(body=body), "feed", None, fetched_at, None
+                return Extraction(Extracted(body=body), "feed", None, fetched_at)
         if problem is None:
             problem = ExtractionError(entry.link or feed.url, "the page was not fetched and the feed carries no text")
-        return None, "feed", None, fetched_at, problem
+        return Extraction(None, "feed", None, fetched_at, problem, repeated)
 
-    def _article_failed(self, feed: FeedSpec, entry: FeedEntry, key: str, problem: CrawlerError | None) -> str:
-        reason = getattr(problem, "reason", str(problem))
-        final = isinstance(problem, _FINAL_ERRORS)
+    def _recent_page_failure(self, url: str) -> FetchError | ExtractionError | None:
+        seen = self._page_failures.get(url_key(url))
+        if seen and time.monotonic() - seen[0] < PAGE_FAILURE_MEMORY:
+            return seen[1]
+        return None
+
+    def _remember_page_failure(self, url: str, error: FetchError | ExtractionError) -> None:
+        now = time.monotonic()
+        if len(self._page_failures) > 10_000:  # a long-running daemon: forget what has expired
+            self._page_failures = {k: v for k, v in self._page_failures.items() if now - v[0] < PAGE_FAILURE_MEMORY}
+        self._page_failures[url_key(url)] = (now, error)
+
+    def _article_failed(self, feed: FeedSpec, entry: FeedEntry, key: str, got: Extraction) -> str:
+        reason = getattr(got.problem, "reason", str(got.problem))
+        what = entry.link or entry.guid
+        if got.problem_seen_earlier:  # the same failure another feed's job just recorded: not a new attempt
+            log.info("%s: %s: %s (as for another feed moments ago)", feed.name, what, reason)
+            return "failed"
+        final = isinstance(got.problem, _FINAL_ERRORS)
         failure = self.store.record_failure(
             key, feed_url=feed.url, url=entry.link, error=reason,
             max_attempts=1 if final else self.settings.extract.max_entry_attempts)
-        what = entry.link or entry.guid
         if failure.given_up:
             log.error("%s: %s: %s; given up after %d attempt(s)", feed.name, what, reason, failure.attempts)
             self.stats.given_up += 1

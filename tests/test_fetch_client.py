@@ -407,3 +407,19 @@ async def test_a_proxied_request_to_a_private_address_is_refused(http_server: Lo
         with pytest.raises(BlockedAddress, match="127.0.0.2, a loopback address"):
             await fetcher.fetch_feed(PROXIED)
     assert http_server.requests == []
+
+
+async def test_a_refused_connection_says_what_to_check():
+    with pytest.raises(TransportError, match="connection refused; is the server .* running"):
+        await fetch_feed("http://127.0.0.1:9/feed.xml", attempts=1)
+
+
+async def test_an_unresolvable_host_says_to_check_the_url(monkeypatch: pytest.MonkeyPatch):
+    import socket
+
+    def no_dns(*args, **kwargs):  # no real lookup: tests never leave 127.0.0.1
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    with pytest.raises(TransportError, match="cannot resolve the host name .*check the URL and the network"):
+        await fetch_feed("http://feeds.example.invalid/feed.xml", attempts=1)

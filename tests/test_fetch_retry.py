@@ -94,3 +94,18 @@ def test_backoff_doubles_with_jitter_and_is_capped():
 def test_retry_after_is_never_undercut():
     assert wait_after(1, HTTPStatusError(URL, 503, retry_after=7)) == 7.0
     assert 4.0 <= wait_after(3, HTTPStatusError(URL, 503, retry_after=0.5)) <= 5.0
+
+
+def stops_after(attempt: int, error: Exception) -> bool:
+    retrying = POLICY.retrying()
+    state = RetryCallState(retrying, None, (), {})
+    state.attempt_number = attempt
+    state.set_exception((type(error), error, None))
+    return retrying.stop(state)
+
+
+def test_a_timeout_is_tried_once_more_only():
+    assert not stops_after(1, FetchTimeout(URL, "timed out"))
+    assert stops_after(2, FetchTimeout(URL, "timed out"))
+    assert not stops_after(2, TransportError(URL, "connection reset"))
+    assert stops_after(POLICY.attempts, TransportError(URL, "connection reset"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import socket
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from types import TracebackType
@@ -292,6 +293,11 @@ def _fetch_error(url: str, error: httpx.HTTPError, settings: NetworkSettings) ->
     if isinstance(error, httpx.ProxyError):
         return TransportError(url, f"the proxy failed: {detail}")
     if isinstance(error, httpx.ConnectError):
+        causes = list(_causes(error))
+        if any(isinstance(cause, socket.gaierror) for cause in causes):
+            return TransportError(url, f"cannot resolve the host name ({detail}); check the URL and the network")
+        if any(isinstance(cause, ConnectionRefusedError) for cause in causes):
+            return TransportError(url, "connection refused; is the server (or your own RSSHub) running?")
         return TransportError(url, f"cannot connect: {detail}")
     if isinstance(error, httpx.RemoteProtocolError):
         return TransportError(url, f"the server broke off the exchange: {detail}")

@@ -3,6 +3,8 @@
 Retried: errors marked `retryable` (connection failures, timeouts, 5xx, 429). The wait is exponential
 backoff with jitter, but never shorter than the server's Retry-After; a Retry-After longer than
 `max_backoff` ends the request at once, since waiting that long would hold the run up (the next run tries).
+A timeout is tried once more at most: a server that hung for a whole deadline usually hangs again, and
+each attempt holds a worker for that deadline.
 """
 from __future__ import annotations
 
@@ -10,9 +12,12 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.stop import stop_base
 from tenacity.wait import wait_base, wait_exponential_jitter
 
-from ..errors import FetchError, HTTPStatusError
+from ..errors import FetchError, FetchTimeout, HTTPStatusError
+
+TIMEOUT_ATTEMPTS = 2
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -47,6 +52,12 @@ class _BackoffOrRetryAfter(wait_base):
         return max(self._backoff(retry_state), _retry_after(retry_state))
 
 
+class _StopAfterSecondTimeout(stop_base):
+    def __call__(self, retry_state: RetryCallState) -> bool:
+        error = retry_state.outcome.exception() if retry_state.outcome else None
+        return isinstance(error, FetchTimeout) and retry_state.attempt_number >= TIMEOUT_ATTEMPTS
+
+
 class RetryPolicy:
     def __init__(self, attempts: int, backoff: float, max_backoff: float):
         self.attempts = attempts
@@ -64,7 +75,7 @@ class RetryPolicy:
         """A fresh tenacity controller: `async for attempt in policy.retrying(): with attempt: ...`.
         The last error is re-raised as is when the attempts run out."""
         return AsyncRetrying(
-            stop=stop_after_attempt(self.attempts),
+            stop=stop_after_attempt(self.attempts) | _StopAfterSecondTimeout(),
             wait=_BackoffOrRetryAfter(self.backoff, self.max_backoff),
             retry=retry_if_exception(self.should_retry),
             reraise=True,
