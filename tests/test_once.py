@@ -14,7 +14,7 @@ import yaml
 
 from crawler.archive import ArchiveLock, parse_post
 from crawler.cli import main
-from tests.support.server import LocalServer, Reply
+from tests.support.server import LocalServer, Reply, conditional
 
 CST = timezone(timedelta(hours=8))
 PUBLISHED = datetime(2022, 2, 9, 11, 10, 19, tzinfo=CST)
@@ -167,17 +167,17 @@ class Site:
             {"title": self.titles[self.limited], "link": self.limited, "guid": "m-4", "description": "摘要"},
             {"title": "已删除的页面", "link": self.gone, "guid": "m-6", "description": "只有一句摘要。"},
         ]), headers={"ETag": '"m1"', "Content-Type": "application/rss+xml"}))
-        r("/feeds/yw.atom", Reply(body=atom("证券时报网－要闻", [
+        r("/feeds/yw.atom", conditional(Reply(body=atom("证券时报网－要闻", [
             {"id": "tag:stcn,2022:7", "title": self.titles[self.gbk], "link": self.gbk},
             {"id": "tag:stcn,2022:8", "title": self.titles[self.copy], "link": self.copy},
         ], charset="gbk"), headers={"Content-Type": "application/atom+xml; charset=gbk",
-                                    "Last-Modified": "Wed, 09 Feb 2022 03:10:19 GMT"}))
-        r("/feeds/markets.json", Reply(body=json_feed([
+                                    "Last-Modified": "Wed, 09 Feb 2022 03:10:19 GMT"})))
+        r("/feeds/markets.json", conditional(Reply(body=json_feed([
             {"id": "w-10", "url": self.wire, "title": self.titles[self.wire],
              "date_published": "2022-02-09T03:10:19+00:00", "authors": [{"name": "Jane Doe"}]},
             {"id": "w-11", "url": self.gb18030, "title": self.titles[self.gb18030],
              "date_published": "2022-02-09T11:10:19+08:00", "authors": [{"name": "陈静"}]},
-        ]), headers={"Content-Type": "application/feed+json", "ETag": '"j1"'}))
+        ]), headers={"Content-Type": "application/feed+json", "ETag": '"j1"'})))
 
 
 def write_config(tmp_path: Path, feeds: list[tuple[str, str, str, str]], **network) -> Path:
@@ -205,6 +205,15 @@ def posts(root: Path) -> dict[str, tuple[dict, str, Path]]:
     return out
 
 
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
 @pytest.fixture(scope="module")
 def site_run(tmp_path_factory):
     """Two `crawler once` runs over the whole site; the server keeps recording between them."""
@@ -220,10 +229,15 @@ def site_run(tmp_path_factory):
         first = main(["once", "-c", str(config)])
         first_requests = list(server.requests)
         first_posts = posts(tmp_path / "archive")
-        second = main(["once", "-c", str(config)])
+        second_log = _Collect()
+        logging.getLogger("crawler").addHandler(second_log)
+        try:
+            second = main(["once", "-c", str(config)])
+        finally:
+            logging.getLogger("crawler").removeHandler(second_log)
         second_requests = server.requests[len(first_requests):]
         yield dict(site=site, tmp=tmp_path, first=first, second=second, posts=first_posts,
-                   first_requests=first_requests, second_requests=second_requests,
+                   first_requests=first_requests, second_requests=second_requests, second_log=second_log.lines,
                    posts_after=posts(tmp_path / "archive"))
 
 
@@ -325,6 +339,8 @@ def test_second_run_fetches_no_page_again_and_sends_conditional_requests(site_ru
     feeds = {r.target: r.headers for r in second if r.target.startswith("/feeds/")}
     assert feeds["/feeds/markets.json"].get("if-none-match") == '"j1"'
     assert feeds["/feeds/yw.atom"].get("if-modified-since") == "Wed, 09 Feb 2022 03:10:19 GMT"
+    not_modified = [line for line in site_run["second_log"] if line.endswith(": not modified")]
+    assert len(not_modified) == 2 and all("Market Wire" in l or "证券时报网" in l for l in not_modified)
     # the feed with a failed entry is fetched in full again, so the entry gets its retry
     assert "if-none-match" not in feeds["/feeds/china.xml"]
     assert site_run["posts_after"].keys() == site_run["posts"].keys()
@@ -390,3 +406,56 @@ def test_second_run_while_the_first_holds_the_lock_exits_3(tmp_path, http_server
             assert main(["once", "-c", str(config)]) == 3
     assert http_server.requests == []
     assert any("another crawler" in r.getMessage() for r in caplog.records)
+
+
+HOSTILE_TITLES = [
+    "../../../../etc/passwd",
+    "/absolute/path/title",
+    "标题含有'单引号'和\"双引号\"：以及冒号",
+    "---\ninjected: true\n---",
+    "!!python/object/apply:os.system ['echo pwned']",
+    "{{ page.title }} {% raw %} 模板语法 }}",
+    "A" * 400 + "超长标题",
+    "CON",
+    "trailing dots and spaces ...   ",
+    "emoji 📈📉 and RTL \u202eevil",
+    "null\u0000byte and \x07bell",
+    "yes",
+]
+
+
+def test_hostile_titles_stay_inside_the_archive_and_read_back(tmp_path, http_server):
+    from crawler.archive import clean_title, is_safe_component
+
+    items = []
+    for i, title in enumerate(HOSTILE_TITLES):
+        link = http_server.url(f"/odd/{i}.html")
+        paras = [f"第{i}条：正文中的 {{{{ page.title }}}} 与 {{% raw %}} 都应原样保留。", PARAS[i % 4]]
+        http_server.route(f"/odd/{i}.html", Reply.text(portal_page(title, paras)))
+        # XML cannot carry NUL or BEL: the feed sends them as text a hostile server might (escaped here)
+        items.append({"title": title.replace("\x00", "").replace("\x07", ""), "link": link, "guid": f"o-{i}",
+                      "description": "".join(f"<p>{escape(p)}</p>" for p in paras)})
+    http_server.route("/feeds/odd.xml", Reply(body=rss("Odd", items), headers={"Content-Type": "application/rss+xml"}))
+    config = write_config(tmp_path, [(http_server.url("/feeds/odd.xml"), "Odd/../Titles", "..", "CON")])
+    assert main(["once", "-c", str(config)]) == 0
+
+    root = (tmp_path / "archive").resolve()
+    found = posts(root)
+    assert len(found) == len(HOSTILE_TITLES)
+    titles = set()
+    for front, body, path in found.values():
+        assert path.resolve().is_relative_to(root)
+        assert all(is_safe_component(part) for part in path.relative_to(root).parts)
+        titles.add(front["title"])
+        assert "{{ page.title }}" in body and "{% raw %}" in body
+    assert titles == {clean_title(t.replace("\x00", "").replace("\x07", "")) for t in HOSTILE_TITLES}
+    assert "yes" in titles  # a string, not the boolean YAML 1.1 would make of it
+
+
+def test_feed_option_selects_feeds_by_name(tmp_path, http_server):
+    http_server.route("/a.xml", Reply(body=rss("A", [])))
+    http_server.route("/b.xml", Reply(body=rss("B", [])))
+    config = write_config(tmp_path, [(http_server.url("/a.xml"), "A", "S", "C"), (http_server.url("/b.xml"), "B", "S", "C")])
+    assert main(["once", "-c", str(config), "--feed", "B"]) == 0
+    assert [r.target for r in http_server.requests] == ["/b.xml"]
+    assert main(["once", "-c", str(config), "--feed", "nope"]) == 2

@@ -57,9 +57,14 @@ def decode_page(body: bytes, content_type: str | None, url: str) -> str:
     return text
 
 
+# Characters XML forbids: libxml2 stops at NUL, and trafilatura's XML stage silently returns nothing when a
+# title holds a BEL or a lone surrogate.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def parse_html(text: str, url: str) -> HtmlElement:
     """A bounded tree with absolute image and link URLs."""
-    text = _XML_DECLARATION.sub("", text, count=1).replace("\x00", "")
+    text = _XML_INVALID.sub("", _XML_DECLARATION.sub("", text, count=1))
     parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
     try:
         tree = lxml.html.document_fromstring(text, parser=parser)

@@ -45,6 +45,7 @@ __all__ = [
     "RecordedRequest",
     "Reply",
     "close_without_response",
+    "conditional",
     "drip",
     "hang",
     "reset_connection",
@@ -185,6 +186,24 @@ def hang() -> Behaviour:
 
     def behaviour(exchange: Exchange) -> None:
         exchange.wait(None)
+
+    return behaviour
+
+
+def conditional(reply: Reply) -> Behaviour:
+    """`reply`, or 304 Not Modified when the request's If-None-Match matches its ETag or its
+    If-Modified-Since equals its Last-Modified (as most feed servers answer)."""
+    headers = {k.lower(): v for k, v in reply.headers.items()}
+
+    def behaviour(exchange: Exchange) -> None:
+        asked = exchange.request.headers
+        etag, modified = headers.get("etag"), headers.get("last-modified")
+        if (etag and asked.get("if-none-match") == etag) or (
+                modified and not asked.get("if-none-match") and asked.get("if-modified-since") == modified):
+            exchange.send(Reply(304, headers={k: v for k, v in reply.headers.items()
+                                              if k.lower() in ("etag", "last-modified")}))
+        else:
+            exchange.send(reply)
 
     return behaviour
 
