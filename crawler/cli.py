@@ -11,15 +11,15 @@ Exit codes (also in README.md):
 from __future__ import annotations
 
 import argparse
-import asyncio
+import importlib
 import logging
 import os
 import sys
 from typing import Sequence
 
 from . import __version__
+from .commands import EXIT_FAILURES, EXIT_INTERRUPTED, EXIT_LOCKED, EXIT_USAGE
 
-EXIT_OK, EXIT_FAILURES, EXIT_USAGE, EXIT_LOCKED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 DEFAULT_CONFIG = "config/feeds.yaml"
 
 log = logging.getLogger("crawler")
@@ -49,35 +49,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _select_feeds(settings, names: Sequence[str]):
-    if not names:
-        return [f for f in settings.feeds if f.enabled]
-    from .errors import ConfigError
-
-    chosen = []
-    for name in names:
-        feed = settings.feed(name)
-        if feed is None:
-            raise ConfigError(f"{settings.source_file}: no feed named {name!r} (names and URLs are in the config)")
-        chosen.append(feed)
-    return chosen
+# Command name → "module:function" run with the parsed arguments, returning the exit code. Imported only
+# when the command runs, so `crawler --help` loads none of the crawling stack.
+COMMANDS = {
+    "once": "crawler.commands.once:run",
+}
 
 
-def cmd_once(args) -> int:
-    from .config import load_config
-    from .once import run_once
-
-    settings = load_config(args.config)
-    feeds = _select_feeds(settings, args.feed)
-    if not feeds:
-        log.warning("%s lists no enabled feeds; nothing to do", args.config)
-        return EXIT_OK
-    stats = asyncio.run(run_once(settings, feeds))
-    print(f"crawler once: {stats.summary()}", flush=True)
-    return EXIT_FAILURES if stats.feeds_failed or stats.write_errors else EXIT_OK
-
-
-COMMANDS = {"once": cmd_once}
+def _command(name: str):
+    module, function = COMMANDS[name].split(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from .errors import ConfigError, CrawlerError, LockHeld
 
     try:
-        return COMMANDS[args.command](args)
+        return _command(args.command)(args)
     except ConfigError as e:
         log.error("%s", e)
         return EXIT_USAGE

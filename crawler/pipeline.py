@@ -14,7 +14,7 @@ import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import AsyncIterator, Iterable
+from typing import AsyncIterable, AsyncIterator, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from .archive.archiver import Archiver
@@ -25,7 +25,7 @@ from .errors import (ArchiveError, BlockedAddress, BlockedByRobots, CrawlerError
 from .extract.pool import ExtractionPool
 from .fetch import Fetcher
 from .metadata import assemble
-from .models import Extracted, ExtractedFrom, FeedEntry
+from .models import Extracted, ExtractedFrom, FeedEntry, ParsedFeed
 from .state.store import Store, StoredArticle
 
 log = logging.getLogger("crawler")
@@ -70,6 +70,21 @@ class FeedRun:
         self.pending -= 1
         if self.pending == 0:
             self.settled.set()
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """How one poll went; the daemon's scheduling reads it."""
+
+    ok: bool
+    error: FetchError | FeedError | None = None
+    not_modified: bool = False
+    entries: int = 0
+    archived: int = 0
+    failures: int = 0
+    ttl_seconds: int | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    feed: ParsedFeed | None = None
 
 
 @dataclass(frozen=True)
@@ -134,8 +149,8 @@ class Pipeline:
 
     # --- feeds ------------------------------------------------------------------------------------------
 
-    async def poll(self, feed: FeedSpec) -> bool:
-        """Fetch a feed, archive what is new in it. True when the feed itself was fetched and read."""
+    async def poll(self, feed: FeedSpec) -> PollResult:
+        """Fetch a feed, archive what is new in it."""
         state = self.store.feed_state(feed.url)
         try:
             fetched = await self.fetcher.fetch_feed(state.fetch_url, etag=state.etag,
@@ -144,7 +159,7 @@ class Pipeline:
                 self.store.record_poll(feed.url, error=None, etag=state.etag, last_modified=state.last_modified)
                 log.info("%s: not modified", feed_label(feed))
                 self.stats.feeds_ok += 1
-                return True
+                return PollResult(ok=True, not_modified=True, headers=fetched.headers)
             zone = ZoneInfo(feed.timezone) if feed.timezone else None
             parsed = await self.pool.parse_feed(fetched.body, fetched.url, fetched.content_type, zone)
         except (FetchError, FeedError) as e:
@@ -155,17 +170,7 @@ class Pipeline:
         for warning in parsed.warnings:
             log.warning("%s: %s", feed_label(feed), warning)
 
-        run = FeedRun(feed)
-        run.pending = 1  # the poll itself, so `settled` cannot fire before every entry is queued
-        for entry in parsed.entries:
-            keys = entry_keys(feed, entry)
-            if not keys:
-                continue
-            run.pending += 1
-            await self._queue.put(ArticleJob(run, entry, keys))
-        run.finish_one()
-        await run.settled.wait()
-
+        run = await self.archive_entries(feed, parsed.entries)
         complete = run.failures == 0
         self.store.record_poll(
             feed.url, error=None, archived=run.archived,
@@ -176,14 +181,36 @@ class Pipeline:
         log.info("%s: %d entries, %d new articles%s", feed_label(feed), len(parsed.entries), run.archived,
                  f", {run.failures} failed (retried next run)" if run.failures else "")
         self.stats.feeds_ok += 1
-        return True
+        return PollResult(ok=True, entries=len(parsed.entries), archived=run.archived, failures=run.failures,
+                          ttl_seconds=parsed.ttl_seconds, headers=fetched.headers, feed=parsed)
 
-    def _feed_failed(self, feed: FeedSpec, error: CrawlerError) -> bool:
-        reason = error.reason if isinstance(error, (FetchError, FeedError)) else str(error)
-        self.store.record_poll(feed.url, error=reason)
-        log.error("%s: %s; will retry on the next run", feed_label(feed), reason)
+    async def archive_entries(self, feed: FeedSpec, entries: Iterable[FeedEntry] | AsyncIterable[FeedEntry]
+                              ) -> FeedRun:
+        """Queue each entry as an article job and wait until every one is settled (archived, known, failed).
+        The queue is bounded: a long (async) iterable is consumed only as fast as the workers take jobs."""
+        run = FeedRun(feed)
+        run.pending = 1  # the submission itself, so `settled` cannot fire before every entry is queued
+        if isinstance(entries, AsyncIterable):
+            async for entry in entries:
+                await self._submit(run, entry)
+        else:
+            for entry in entries:
+                await self._submit(run, entry)
+        run.finish_one()
+        await run.settled.wait()
+        return run
+
+    async def _submit(self, run: FeedRun, entry: FeedEntry) -> None:
+        keys = entry_keys(run.feed, entry)
+        if keys:
+            run.pending += 1
+            await self._queue.put(ArticleJob(run, entry, keys))
+
+    def _feed_failed(self, feed: FeedSpec, error: FetchError | FeedError) -> PollResult:
+        self.store.record_poll(feed.url, error=error.reason)
+        log.error("%s: %s; will retry on the next run", feed_label(feed), error.reason)
         self.stats.feeds_failed += 1
-        return False
+        return PollResult(ok=False, error=error)
 
     # --- articles ---------------------------------------------------------------------------------------
 
