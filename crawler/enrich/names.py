@@ -1,0 +1,246 @@
+"""Company names → codes, through a table: the starter table shipped with the crawler (`companies.csv`
+beside this module) and, optionally, the user's own, whose rows add to it or replace rows for the same code.
+
+Table format: UTF-8 CSV with the header `code,name,aliases`; `aliases` is a `|`-separated list and may be
+empty; lines starting with `#` are comments. Codes are written in any spelling `normalise_code` reads.
+
+Matching is exact (case too) on names and aliases, leftmost and longest first, and never on a fragment of
+another word: a Latin name must not touch a letter or digit (`Apple` is not in `Pineapple`), and a Chinese
+one must be a word of its clause as the jieba segmenter cuts it, with the table's names in its dictionary
+(`美团` is not in `完美团队`, `京东` is not in `北京东路`).
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from ..errors import ConfigError
+from .codes import normalise_code
+from .text import is_cjk
+
+STARTER_TABLE = "companies.csv"
+HEADER = ("code", "name", "aliases")
+MIN_NAME_LENGTH = 2
+# A clause: where a Chinese name is checked against the segmenter's words.
+_CLAUSE_BREAK = re.compile(r"[\s,.:;!?()\[\]<>\"'、。“”‘’《》【】「」『』〈〉…—·|/]")
+_LATIN_EDGE = re.compile(r"[A-Za-z0-9]")
+# Words that may follow a name inside one dictionary word (jieba knows 思科公司 as one word).
+_COMPANY_WORDS = frozenset({"公司", "集团", "股份", "控股", "有限公司", "股份公司", "集团公司"})
+
+
+@dataclass(frozen=True, slots=True)
+class Company:
+    code: str
+    """Normal form (`600519.SH`, `00700.HK`, `AAPL`)."""
+    name: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True, slots=True)
+class NameMention:
+    name: str
+    """As the text wrote it (the table's name or one of its aliases)."""
+    code: str
+
+
+class CompanyTable:
+    """Names and aliases of companies, each mapped to one code. Picklable (it crosses into worker processes)."""
+
+    def __init__(self, companies: Iterable[Company]):
+        by_code: dict[str, Company] = {}
+        for company in companies:
+            by_code[company.code] = company  # a later row for the same code replaces the earlier one
+        self.companies = tuple(by_code.values())
+        self.codes: dict[str, str] = {}
+        for company in self.companies:
+            for name in company.names:
+                self.codes[name] = company.code  # a later table's name wins
+        self._rows = tuple((c.code, c.name, c.aliases) for c in self.companies)
+        self._fingerprint = hashlib.sha1(repr(self._rows).encode()).hexdigest()
+
+    def __len__(self) -> int:
+        return len(self.companies)
+
+    def __reduce__(self):
+        # The table crosses into a worker with every article: send plain tuples, and let the worker reuse the
+        # table (compiled pattern, segmenter words) it built the first time.
+        return _restore_table, (self._fingerprint, self._rows)
+
+    def code_of(self, name: str) -> str | None:
+        return self.codes.get(unicodedata.normalize("NFKC", name).strip())
+
+    def find(self, text: str) -> list[NameMention]:
+        """Every name of the table in `text` (from `readable`), in order, leftmost-longest, as whole words."""
+        found = []
+        position = 0
+        while match := self._any_name.search(text, position):
+            start = match.start()
+            name = next((n for n in self._by_first_char[text[start]]
+                         if text.startswith(n, start) and self._whole_word(text, start, start + len(n))), None)
+            if name is None:
+                position = start + 1
+                continue
+            found.append(NameMention(name, self.codes[name]))
+            position = start + len(name)
+        return found
+
+    @cached_property
+    def _any_name(self) -> re.Pattern:
+        names = sorted(self.codes, key=len, reverse=True)
+        return re.compile("|".join(map(re.escape, names)) if names else r"(?!)")
+
+    @cached_property
+    def _by_first_char(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = {}
+        for name in sorted(self.codes, key=len, reverse=True):
+            index.setdefault(name[0], []).append(name)
+        return index
+
+    def _whole_word(self, text: str, start: int, end: int) -> bool:
+        name = text[start:end]
+        if _LATIN_EDGE.match(name[0]) and start > 0 and _LATIN_EDGE.match(text[start - 1]):
+            return False
+        if _LATIN_EDGE.match(name[-1]) and end < len(text) and _LATIN_EDGE.match(text[end]):
+            return False
+        if not (is_cjk(name[0]) or is_cjk(name[-1])):
+            return True
+        clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(text, max(0, start - 40), start)),
+                           default=max(0, start - 40))
+        clause_end_match = _CLAUSE_BREAK.search(text, end, end + 40)
+        clause_end = clause_end_match.start() if clause_end_match else min(len(text), end + 40)
+        words = _segmenter(self._cjk_names).words(text[clause_start:clause_end])
+        start, end = start - clause_start, end - clause_start
+        if not any(word_start == start for word_start, _ in words):
+            return False
+        # The name must end a word, or begin one that is the name and a word such as 公司 (思科公司).
+        return any(word_end == end or (word_start == start and word_end > end
+                                       and text[clause_start + end:clause_start + word_end] in _COMPANY_WORDS)
+                   for word_start, word_end in words)
+
+    @cached_property
+    def _cjk_names(self) -> frozenset[str]:
+        return frozenset(n for n in self.codes if any(is_cjk(ch) for ch in n))
+
+
+_RESTORED: dict[str, CompanyTable] = {}
+
+
+def _restore_table(fingerprint: str, rows: tuple[tuple[str, str, tuple[str, ...]], ...]) -> CompanyTable:
+    table = _RESTORED.get(fingerprint)
+    if table is None:
+        if len(_RESTORED) >= 4:  # a daemon reloading a changed table: forget the old ones
+            _RESTORED.clear()
+        table = _RESTORED[fingerprint] = CompanyTable(Company(*row) for row in rows)
+    return table
+
+
+def load_companies(extra: Path | None = None) -> CompanyTable:
+    """The starter table, then `extra` (the user's table) over it. ConfigError naming file and line."""
+    starter = resources.files(__package__).joinpath(STARTER_TABLE)
+    rows = list(read_table(starter.read_text(encoding="utf-8"), f"{STARTER_TABLE} (shipped with the crawler)"))
+    if extra is not None:
+        try:
+            text = Path(extra).read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise ConfigError(f"{extra}: company table not found (enrich.companies in the configuration)") from None
+        except UnicodeDecodeError:
+            raise ConfigError(f"{extra}: the company table is not UTF-8 text; save it as UTF-8 CSV") from None
+        except OSError as e:
+            raise ConfigError(f"{extra}: cannot read the company table: {e.strerror}") from None
+        rows += read_table(text, str(extra))
+    return CompanyTable(rows)
+
+
+def read_table(text: str, where: str) -> Iterator[Company]:
+    """Rows of a company table; ConfigError `where:line: problem` for the first bad one."""
+    names: dict[str, tuple[str, int]] = {}
+    lines = text.splitlines()
+    content = [(number, line) for number, line in enumerate(lines, 1)
+               if line.strip() and not line.lstrip().startswith("#")]
+    if not content:
+        return
+    header_number, header_line = content[0]
+    header = tuple(cell.strip().lower() for cell in next(csv.reader([header_line])))
+    if header[:2] != HEADER[:2] or len(header) > 3 or header[2:] not in ((), HEADER[2:]):
+        raise ConfigError(f"{where}:{header_number}: the first line must be the header 'code,name,aliases', "
+                          f"found {header_line.strip()!r}")
+    for number, line in content[1:]:
+        cells = [cell.strip() for cell in next(csv.reader([line]))]
+        if len(cells) < 2 or len(cells) > 3:
+            raise ConfigError(f"{where}:{number}: expected 'code,name,aliases' (aliases may be empty), "
+                              f"found {len(cells)} field(s) in {line.strip()!r}")
+        code = normalise_code(cells[0])
+        if code is None:
+            raise ConfigError(f"{where}:{number}: {cells[0]!r} is not a security code; write it as 600519.SH, "
+                              "00700.HK or AAPL")
+        name = unicodedata.normalize("NFKC", cells[1])
+        aliases_cell = cells[2] if len(cells) == 3 else ""
+        aliases = [unicodedata.normalize("NFKC", a.strip()) for a in aliases_cell.split("|")] if aliases_cell else []
+        if "" in aliases:
+            raise ConfigError(f"{where}:{number}: an empty alias in {aliases_cell!r}; separate aliases with one '|'")
+        for spelled in [name, *aliases]:
+            if len(spelled) < MIN_NAME_LENGTH:
+                raise ConfigError(f"{where}:{number}: name {spelled!r} is too short to match safely "
+                                  f"(at least {MIN_NAME_LENGTH} characters)")
+            if spelled in names and names[spelled][0] != code:
+                other_code, other_line = names[spelled]
+                raise ConfigError(f"{where}:{number}: {spelled!r} is already the name of {other_code} "
+                                  f"(line {other_line}); a name can mean one company only")
+            names[spelled] = (code, number)
+        yield Company(code, name, tuple(dict.fromkeys(a for a in aliases if a != name)))
+
+
+
+# --- Chinese word boundaries ----------------------------------------------------------------------------
+
+
+class _Segmenter:
+    """jieba with the company names in its dictionary; loaded on first use (about a second), once a process."""
+
+    def __init__(self):
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)  # it would announce every dictionary load on stderr
+        self._tokenizer = jieba.Tokenizer()
+        self._names: set[str] = set()
+        self._tables: set[frozenset[str]] = set()
+        self._lock = threading.Lock()
+
+    def add_names(self, names: frozenset[str]) -> None:
+        if names in self._tables:
+            return
+        with self._lock:
+            for name in names - self._names:
+                # Frequency jieba suggests: just enough to keep the name whole, not enough to pull it out of
+                # a stronger split (北京|东路 stays, 京东 is not cut out of it).
+                self._tokenizer.add_word(name)
+            self._names |= names
+            self._tables.add(names)
+
+    def words(self, clause: str) -> list[tuple[int, int]]:
+        """(start, end) of each word of `clause`, as jieba cuts it with its dictionary alone."""
+        return [(start, end) for _word, start, end in self._tokenizer.tokenize(clause, HMM=False)]
+
+
+_SEGMENTER: _Segmenter | None = None
+
+
+def _segmenter(names: frozenset[str]) -> _Segmenter:
+    global _SEGMENTER
+    if _SEGMENTER is None:
+        _SEGMENTER = _Segmenter()
+    _SEGMENTER.add_names(names)
+    return _SEGMENTER
