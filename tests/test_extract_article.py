@@ -60,7 +60,8 @@ def test_flash_item_in_gbk_declared_by_header() -> None:
     extracted = page("flash_gbk.html", "text/html; charset=GBK", "http://www.example.cn/a/20200831/43.html")
     assert extracted.title == "【快讯】沪指午间收涨0.5%"
     assert extracted.published == datetime(2020, 8, 31, 11, 30, 2, tzinfo=CHINA)
-    assert extracted.body == "沪指午间收涨0.5%，深成指涨0.8%，创业板指涨1.1%，券商、保险板块领涨。"
+    assert extracted.body == ("![](http://www.example.cn/img/flash.png)\n\n"
+                              "沪指午间收涨0.5%，深成指涨0.8%，创业板指涨1.1%，券商、保险板块领涨。")
 
 
 def test_news_page_in_gb18030_declared_by_header_only() -> None:
@@ -110,8 +111,10 @@ def test_what_is_not_an_html_article_is_refused(body: bytes, content_type: str, 
 
 def test_lazy_images_resolve_against_the_base_href() -> None:
     text = "<p>" + "央行今日开展逆回购操作，市场流动性保持合理充裕。" * 6 + "</p>"
-    html = (f'<html><head><base href="https://cdn.example.cn/news/"></head><body><article>{text}'
-            f'<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="img/a.jpg">{text}</article></body></html>')
+    more = "<p>" + "分析人士指出，短端资金利率有望维持平稳运行。" * 6 + "</p>"
+    lazy = '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="img/a.jpg">'
+    html = (f'<html><head><base href="https://cdn.example.cn/news/"></head><body><article>{text}{lazy}{more}'
+            f'</article></body></html>')
     extracted = extract_page(html.encode(), "text/html; charset=utf-8", "https://www.example.cn/a/1.html")
     assert "![](https://cdn.example.cn/news/img/a.jpg)" in extracted.body
     assert extracted.image == "https://cdn.example.cn/news/img/a.jpg"
@@ -194,3 +197,13 @@ def test_short_flash_item_from_a_feed() -> None:
 def test_empty_feed_content() -> None:
     assert extract_feed_content("", "https://x.cn/a") == ""
     assert extract_feed_content("<p> </p>", "https://x.cn/a") == ""
+
+
+def test_underline_superscript_and_subscript_become_plain_text() -> None:
+    # trafilatura writes them as HTML tags, which the post would show escaped
+    text = "新建住宅面积达到120万m<sup>2</sup>，二氧化碳（CO<sub>2</sub>）排放下降，<u>全年目标</u>有望完成。" * 3
+    html = f"<html><body><article><h1>标题</h1><p>{text}</p><p>{'另一段正文内容，说明具体情况。' * 6}</p></article></body></html>"
+    body = extract_page(html.encode(), "text/html; charset=utf-8", "https://x.cn/a").body
+    assert "120万m2，二氧化碳（CO2）排放下降，全年目标有望完成" in body
+    assert "&lt;" not in body and "<" not in body
+    assert extract_feed_content(f"<p>{text}</p>", "https://x.cn/a").startswith("新建住宅面积达到120万m2")

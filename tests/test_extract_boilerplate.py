@@ -39,6 +39,14 @@ ARTICLE = "央行今日开展1200亿元7天期逆回购操作，中标利率维�
     "违法和不良信息举报电话：010-12345678",
     "首页 | 股票 | 基金 | 期货",
     "Read more: Gold slips as dollar firms ahead of jobs data",
+    "上一篇：央行开展逆回购操作",
+    "下一篇：8月LPR报价出炉",
+    "下一页",
+    "Previous",
+    "Next story",
+    "Loading Comments...",
+    "Topics: oil, OPEC, commodities",
+    "标签：央行 逆回购 流动性",
 ])
 def test_boilerplate_lines_are_dropped(line: str) -> None:
     body = f"{ARTICLE}\n\n{line}\n\n{ARTICLE}"
@@ -58,6 +66,8 @@ def test_boilerplate_lines_are_dropped(line: str) -> None:
     "By the end of the year, output rose 5%.",
     "用户可在手机银行APP上办理该业务。",
     "编辑部表示将继续跟进此事。",
+    "Next, the central bank will publish its minutes.",
+    "上一篇报道中，我们介绍了逆回购的基本原理。",
 ])
 def test_article_text_is_kept(paragraph: str) -> None:
     assert clean_body(paragraph).text == paragraph
@@ -70,7 +80,8 @@ def test_related_heading_drops_the_list_that_follows() -> None:
     assert clean_body(body).text == ARTICLE
 
 
-@pytest.mark.parametrize("heading", ["相关新闻", "热门排行", "Related coverage", "Read more", "More from Markets"])
+@pytest.mark.parametrize("heading", ["相关新闻", "热门排行", "Related coverage", "Read more", "More from Markets",
+                                     "Related Videos", "- ### Recent Slide Shows", "相关视频"])
 def test_related_headings_in_both_languages(heading: str) -> None:
     body = f"{ARTICLE}\n\n{heading}\n\n- Gold slips as dollar firms\n- Stocks edge higher on tech gains"
     assert clean_body(body).text == ARTICLE

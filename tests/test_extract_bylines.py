@@ -9,7 +9,7 @@ from crawler.extract.bylines import Credit, author_names, clean_author, parse_cr
     ("记者李明", [Credit("author", "李明")]),
     ("（记者 李明 北京报道）", [Credit("author", "李明 北京报道")]),
     ("本报记者 张三 李四", [Credit("author", "张三 李四")]),
-    ("光明日报记者 王建宏 张文攀", [Credit("author", "王建宏 张文攀")]),
+    ("江南日报记者 王东阳 张小川", [Credit("author", "王东阳 张小川")]),
     ("文/张三", [Credit("author", "张三")]),
     ("来源：新华社", [Credit("source", "新华社")]),
     ("来源：证券日讯网 作者：王爱文", [Credit("source", "证券日讯网"), Credit("author", "王爱文")]),
@@ -27,7 +27,7 @@ def test_credit_lines(line: str, credits: list[Credit]) -> None:
 
 @pytest.mark.parametrize("line", [
     "记者获悉，央行今日开展逆回购操作。",
-    "据光明日报记者王建宏报道，土豆丰收。",
+    "据江南日报记者王东阳报道，土豆丰收。",
     "编辑部的故事",
     "来源于市场的消息显示，央行将继续投放流动性。",
     "By the end of the year, stocks rose.",

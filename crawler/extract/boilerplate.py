@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .bylines import Credit, parse_credit_line, parse_dateline
+from .bylines import (TRAILING_BRACKETS, Credit, looks_like_chinese_name, parse_credit_line, parse_dateline,
+                      parse_posted_by, trailing_credit)
 
 # Display width (a CJK character counts 2) above which a line is prose, whatever it contains.
 _MAX_BOILERPLATE_WIDTH = 120
@@ -35,16 +36,24 @@ _SHARE_OR_COMMENT = re.compile(
     r"|^(?:我要评论|发表评论|参与评论|查看评论|网友评论|评论)(?:\s*[(（]?\d*[)）]?)?$"
     r"|^share(?: this(?: article| story| page| post)?| on| via| to)?[\s:：]*"
     r"(?:(?:facebook|twitter|x|linkedin|email|e-mail|whatsapp|reddit|weibo|wechat|copy link|print)[\s,|·]*)*$"
-    r"|^(?:\d+\s+)?comments?$|^(?:leave|add|post) a (?:comment|reply)$|^(?:show|view|read) (?:all )?comments$",
+    r"|^(?:\d+\s+)?comments?$|^(?:leave|add|post) a (?:comment|reply)$|^(?:show|view|read) (?:all )?comments$"
+    r"|^loading comments\W*$",
     re.IGNORECASE,
 )
+# The story's tags, listed under it: "Topics: uber, libertarians", "标签：央行 降准".
+_TAG_LIST = re.compile(r"^(?:topics|tags|tagged(?: with)?|filed under|keywords|标签|关键词|关键字|相关标签)\s*[:：]",
+                       re.IGNORECASE)
+# Paging between articles or slides: "上一篇：<headline>", "下一页", "Previous", "Next".
+_PAGING = re.compile(r"^(?:上一|下一)(?:篇|页|条|张)(?:\s*[:：]|$)"
+                     r"|^(?:previous|prev|next)(?: (?:article|story|post|slide|page))?$", re.IGNORECASE)
 _RELATED_HEADING = re.compile(
     r"^(?:相关(?:阅读|新闻|文章|报道|推荐|链接|专题|资讯)|延伸阅读|推荐阅读|扩展阅读|热门(?:排行|文章|推荐|新闻|资讯)|"
     r"热点(?:推荐|新闻)|猜你喜欢|更多(?:精彩|阅读|新闻|推荐)|精彩推荐|往期(?:回顾|推荐|精选)|今日推荐|编辑推荐|大家都在看|"
     r"related(?: coverage| articles?| stories| news| content| reading| links| topics)?|read more|read next|"
     r"more from .{1,40}|more on this (?:story|topic)|recommended(?: for you| reading| stories)?|"
     r"most (?:read|popular|viewed)|trending(?: now| stories)?|you (?:may|might) also like|also read|see also|"
-    r"further reading|top stories|latest news)[:：]?$",
+    r"further reading|top stories|latest news|related videos?|more videos|"
+    r"recent (?:slide ?shows|stories|posts|articles)|相关视频|热门视频|最新文章|最新资讯)[:：]?$",
     re.IGNORECASE,
 )
 # "Read more: <headline>" points at another article; it is one line, not a heading over a list.
@@ -70,7 +79,7 @@ _COPYRIGHT_OR_FOOTER = re.compile(
     r"|^(?:关于我们|联系我们|网站地图|隐私政策|用户协议)$",
     re.IGNORECASE,
 )
-_PATTERNS = (_PROMO, _SHARE_OR_COMMENT, _NEWSLETTER, _COPYRIGHT_OR_FOOTER)
+_PATTERNS = (_PROMO, _SHARE_OR_COMMENT, _PAGING, _TAG_LIST, _NEWSLETTER, _COPYRIGHT_OR_FOOTER)
 # Navigation bars and breadcrumbs: three or more short items between separators ("首页 | 股票 | 基金").
 _NAV_SEPARATORS = re.compile(r"\s*[|｜]\s*|\s+[>›»]\s+")
 _MAX_NAV_ITEM_WIDTH = 16
@@ -78,7 +87,7 @@ _QR_IMAGE = re.compile(r"!\[[^\]]*(?:二维码|qr ?code)[^\]]*\]\([^)]*\)|!\[[^\
                        re.IGNORECASE)
 
 _IMAGE = re.compile(r"!\[(?:\\.|[^\]\\])*\]\([^)]*\)")
-_BLOCK_MARKER = re.compile(r"^\s*(?:#{1,6}\s+|>\s*|[-*+]\s+|\d{1,3}[.)]\s+)")
+_BLOCK_MARKER = re.compile(r"^\s*(?:#{1,6}\s+|>\s*|[-*+]\s+|\d{1,3}[.)]\s+)+")
 _EMPHASIS = re.compile(r"(?<!\\)(?:\*+|_{2,})")
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _SENTENCE_END = re.compile(r"[。！？!?.…”\"]$")
@@ -92,8 +101,9 @@ class CleanBody:
     credits: tuple[Credit, ...]
 
 
-def clean_body(markdown: str) -> CleanBody:
-    """The body without boilerplate lines and credit lines; the credits it held."""
+def clean_body(markdown: str, *, chinese: bool = False) -> CleanBody:
+    """The body without boilerplate lines and credit lines; the credits it held. In `chinese` text a name
+    alone above the first paragraph ("周立文") is a byline too."""
     kept: list[str] = []
     credits: list[Credit] = []
     in_fence = in_related_list = False
@@ -101,8 +111,11 @@ def clean_body(markdown: str) -> CleanBody:
     for line in markdown.splitlines():
         fence = _FENCE.match(line) is not None
         in_fence ^= fence
-        if in_fence or fence or line.lstrip().startswith("|"):
-            kept.append(line)  # code and tables are content as they stand
+        if in_fence or fence:
+            kept.append(line)  # code is content as it stands
+            continue
+        if line.lstrip().startswith("|"):
+            kept.append(line)  # tables are content as they stand
             continue
         line = _QR_IMAGE.sub("", line)
         text = plain_text(line)
@@ -111,13 +124,27 @@ def clean_body(markdown: str) -> CleanBody:
         in_related_list = _RELATED_HEADING.match(text) is not None
         if in_related_list:
             continue
-        line_credits = parse_credit_line(text) or (parse_dateline(text) if before_prose else None)
+        line_credits = (parse_credit_line(text) or parse_posted_by(text)
+                        or (_top_credits(text, chinese) if before_prose else None))
         if line_credits is not None:
             credits.extend(line_credits)
         elif not text or not is_boilerplate(text):
+            closing = trailing_credit(text)
+            if closing is not None and TRAILING_BRACKETS.search(line):
+                line = TRAILING_BRACKETS.sub("", line)
+                credits.extend(closing[1])
+                if not closing[0]:
+                    continue
             kept.append(line)
             before_prose = before_prose and not _is_prose(text)
     return CleanBody(_tidy(kept), tuple(credits))
+
+
+def _top_credits(text: str, chinese: bool) -> list[Credit] | None:
+    """Above the first paragraph, a dateline ("2021-11-25 16:26:07 央视网") or a name alone ("周立文") is a credit."""
+    if chinese and looks_like_chinese_name(text):
+        return [Credit("author", text)]
+    return parse_dateline(text)
 
 
 def is_boilerplate(text: str) -> bool:
@@ -163,6 +190,8 @@ def _is_navigation(text: str) -> bool:
 
 
 def _width(text: str) -> int:
+    if len(text) > _MAX_HEADLINE_WIDTH:
+        return len(text)  # wider than any width compared against: no need to count
     return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
 
 

@@ -1,8 +1,10 @@
 """Title, author, publication time, lead image, canonical URL and tags from an article page.
 
-Each field is taken from the most deliberate source the page offers: Open Graph and article meta tags, JSON-LD,
-`<time datetime>`, then visible text next to the title (Chinese portals print "2020年08月31日 12:56" and
-"作者：张三" there and nowhere else), then trafilatura's own guesses (htmldate for the date).
+Each field is taken from the most deliberate source there is: the site rule's selector first, then what the
+page states for machines (JSON-LD, Open Graph and article meta tags, `<time datetime>`), then the visible
+text of the article's header, between the title and the text (Chinese portals print "2020年08月31日 12:56"
+and "作者：张三" there and nowhere else), the credits in and after the text ("（记者 张三）", "责任编辑：李四"),
+then trafilatura's own guesses (htmldate for the date).
 """
 from __future__ import annotations
 
@@ -10,17 +12,22 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime, timezone, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from functools import cached_property
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Mapping
 from urllib.parse import urljoin, urlsplit
 
 from lxml.html import HtmlElement
 
-from ..dates import parse_date, zone_for_text
-from .bylines import Credit, author_names, parse_credit_line
-from .page import document_base, text_sample
+from ..dates import CHINA, parse_date, zone_for_text
+from ..models import ExtractRules
+from .bylines import (Credit, author_names, labelled_credits, looks_like_chinese_name, looks_like_name,
+                      parse_credit_line, parse_posted_by)
+from .locate import element_starting, line_key
+from .page import IMAGE_SOURCES, compile_selector, document_base, text_sample
 
+# As the metadata merge allows (crawler.metadata.CLOCK_SKEW): a date this far past the fetch is still taken.
+CLOCK_SKEW = timedelta(minutes=10)
 # htmldate's settings: the original date, searched hard, with the time of day kept.
 DATE_EXTRACTION_PARAMS = {"extensive_search": True, "original_date": True, "outputformat": "%Y-%m-%dT%H:%M:%S%z"}
 
@@ -28,7 +35,8 @@ _PUBLISHED_META = ("article:published_time", "og:article:published_time", "datep
                    "publish-date", "publish_date", "ptime", "publication_date", "dc.date.issued", "dcterms.issued",
                    "parsely-pub-date", "sailthru.date", "article_date_original")
 _MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "dcterms.modified")
-_AUTHOR_META = ("article:author", "og:article:author")
+_AUTHOR_META = ("article:author", "og:article:author", "sailthru.author", "byl", "dc.creator", "dcterms.creator",
+                "citation_author")
 _SITE_NAME_META = ("og:site_name", "application-name", "apple-mobile-web-app-title")
 _IMAGE_META = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")
 _TAG_META = ("keywords", "news_keywords", "article:tag", "og:article:tag")
@@ -36,22 +44,45 @@ _MAX_TAGS = 20
 _MAX_TAG_LENGTH = 40
 _TAG_SEPARATORS = re.compile(r"\s*[,，;；、|｜]\s*")
 _ARTICLE_TYPES = frozenset({"BlogPosting", "LiveBlogPosting", "Report"})
+_REFERENCED = ("author", "publisher", "image")
 
 # A hyphen separates only with spaces around it ("A-share" is a word), or next to Chinese ("标题-新华网").
-_TITLE_SEPARATOR = re.compile(r"\s*[_|｜–—]+\s*|\s+-+\s+|(?<=[^\x00-\x7f])-+|-+(?=[^\x00-\x7f])")
-_HEADING_TAGS = frozenset({"h1", "h2", "h3"})
+_TITLE_SEPARATOR = re.compile(r"\s*[_|｜–—»›]+\s*|\s+(?:-+|::)\s+|(?<=[^\x00-\x7f])-+|-+(?=[^\x00-\x7f])")
 _TITLE_CLASS = re.compile(r"title|headline|heading", re.IGNORECASE)
+# A title shown on the page without the site's name before it is this long at least.
+_MIN_SHOWN_TITLE = 6
 _GENERIC_HOST_LABELS = frozenset({"www", "m", "news", "com", "cn", "net", "org", "co", "uk", "gov", "edu", "hk"})
 
 # How much of the page's text tells whether it is Chinese (dates without offset are then UTC+8).
+_PAGE_SAMPLE_CHARS = 3000
 _ZONE_SAMPLE_CHARS = 1000
-# The byline and date next to the title: how far past the title to look, and how long a line can be.
-_NEAR_TITLE_ELEMENTS = 40
-_MAX_NEAR_TITLE_TEXT = 120
+# The article's header (byline, date, source): how many elements after the title and before the text to
+# read, how many after the text (closing credits), and how long a line of it can be.
+_HEADER_ELEMENTS = 40
+_FOOTER_ELEMENTS = 15
+_MAX_HEADER_TEXT = 120
+_VISIBLE_DATE = (r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}(?!\d)\s*日?")
 _VISIBLE_DATE_TIME = re.compile(
-    r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?\s*(?:T\s*)?(?:上午|下午|晚上|凌晨)?\s*"
-    r"\d{1,2}\s*[:时]\s*\d{1,2}(?:\s*[:分]\s*\d{1,2}\s*秒?)?(?:\s*(?:[+-]\d{2}:?\d{2}|Z|UTC|GMT|CST)\b)?"
+    _VISIBLE_DATE + r"\s*(?:T\s*)?(?:上午|下午|晚上|凌晨)?\s*"
+    r"\d{1,2}\s*[:时]\s*\d{1,2}(?:\s*[:分]\s*\d{1,2}\s*秒?)?(?:\s*[AaPp]\.?[Mm]\b\.?)?"
+    r"(?:\s*(?:[+-]\d{2}:?\d{2}|Z|UTC|GMT|CST)\b)?"
 )
+_VISIBLE_DAY = re.compile(_VISIBLE_DATE)
+_DAY_MONTH_YEAR = re.compile(
+    r"(?<![\d/.-])(?P<first>\d{1,2})[/.](?P<second>\d{1,2})[/.](?P<year>(?:19|20)\d{2})(?![\d/.-])")
+# Words that say a date is the publication's ("发布时间：", "发表于", "Published").
+_PUBLISHED_LABEL = re.compile(r"发布|发表|发稿|刊发|首发|出版|时间|日期|published|posted|\bon\b", re.IGNORECASE)
+_CLAUSE = re.compile(r"[，。；！？,;!?]\s*\S")
+_UPDATED_LABEL = re.compile(r"更新|修改|updated|modified", re.IGNORECASE)
+# A link this wide (a CJK character counts 2) is a headline: a date next to it belongs to another story.
+_HEADLINE_LINK_WIDTH = 20
+# Elements that hold the byline, by their class, id or itemprop; not the author's picture or biography.
+_BYLINE_MARK = re.compile(r"author|byline|writer|reporter|journalist|columnist", re.IGNORECASE)
+_NOT_BYLINE_MARK = re.compile(r"avatar|photo|image|img|pic|bio|desc|about|follow|social|share|more", re.IGNORECASE)
+_MAX_BYLINE_CHARS = 80
+# The author's page: a name linked there is the byline ("/author/jane-doe", "?author=102", rel="author").
+_AUTHOR_LINK = re.compile(r"/(?:authors?|byline|reporters?|columnists?|writers?|journalists?)/|[?&](?:author|uid)=",
+                          re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +102,11 @@ class BodyHints:
     credits: tuple[Credit, ...] = ()
     first_image: str | None = None
     sample_text: str = ""
+    first_line: str = ""
+    """The body's first and last lines of prose: where the article starts and ends on the page."""
+    last_line: str = ""
+    line_starts: Mapping[str, HtmlElement] | None = None
+    """Where the body's lines start on the page (by `locate.line_key`), when already known."""
 
 
 @dataclass
@@ -94,6 +130,18 @@ class PageSignals:
         labels = [label for label in host.split(".") if label not in _GENERIC_HOST_LABELS and not label.isdigit()]
         names |= {_compact(label) for label in labels}
         return {name for name in names if name}
+
+    @cached_property
+    def page_sample(self) -> str:
+        """The start of the page's visible text: what tells its language."""
+        return text_sample(self.tree, _PAGE_SAMPLE_CHARS)
+
+    @cached_property
+    def own_texts(self) -> set[str]:
+        """The text of each element of the body that has text of its own, comparable."""
+        body = self.tree.find("body")
+        return {_comparable(element.text) for element in (body.iter() if body is not None else ())
+                if isinstance(element.tag, str) and element.text and element.text.strip()}
 
     @cached_property
     def stated_titles(self) -> list[str]:
@@ -133,40 +181,94 @@ def title_variants(signals: PageSignals, title: str | None) -> list[str]:
 
 
 def strip_site_suffix(title: str, signals: PageSignals) -> str:
-    """`title` without trailing segments that name the site ("_财经频道_凤凰网", " | Reuters").
+    """`title` without the segments that name the site: trailing ("_财经频道_凤凰网", " | Reuters") or, more
+    rarely, leading ("江南博客 » 基建投资回升").
 
-    A trailing segment is a site name when the page says so (og:site_name, JSON-LD publisher, host name), or
-    when what precedes it is the title the page shows elsewhere (og:title, h1, a heading-like line)."""
+    A segment is a site name when the page says so (og:site_name, JSON-LD publisher, host name), or when the
+    rest is the title the page shows elsewhere (og:title, h1, a heading-like line)."""
     confirmed = title
-    for separator in reversed(list(_TITLE_SEPARATOR.finditer(title))):
+    separators = list(_TITLE_SEPARATOR.finditer(title))
+    for separator in reversed(separators):
         prefix, tail = title[:separator.start()].strip(), title[separator.end():].strip()
         if not prefix:
             continue
-        if _comparable(prefix) in _confirmed_titles(signals):
+        if _comparable(prefix) in _confirmed_titles(signals) or (
+                len(prefix) >= _MIN_SHOWN_TITLE and _comparable(prefix) in signals.own_texts):
             return prefix
         if all(_is_site_name(part, signals) for part in _TITLE_SEPARATOR.split(tail) if part.strip()):
             confirmed = prefix
-    return confirmed
+    if confirmed != title:
+        return confirmed
+    for separator in separators:
+        rest = title[separator.end():].strip()
+        if len(rest) >= _MIN_SHOWN_TITLE and _comparable(rest) in _confirmed_titles(signals) | signals.own_texts:
+            return rest
+    return title
 
 
-def read_metadata(signals: PageSignals, title: str | None, hints: BodyHints, *,
-                  now: datetime | None = None) -> PageMetadata:
-    """The page's metadata, each field from its best source; dates after `now` (default: the clock) are
-    ignored. Dates without an offset are in China's time on Chinese pages, else in UTC."""
-    now = now or datetime.now(timezone.utc)
+@dataclass(frozen=True, slots=True)
+class RuleValues:
+    """What a site rule's selectors point at on the page: the values that come before the page's own."""
+
+    author: str | None = None
+    date: tuple[str, ...] = ()
+    image: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleFrame:
+    """Short texts around the article: its header (title to text) and the lines right after the text."""
+
+    header: list[str]
+    footer: list[str]
+    header_elements: list[HtmlElement]
+
+
+def read_metadata(signals: PageSignals, title: str | None, hints: BodyHints, rules: ExtractRules = ExtractRules(),
+                  *, now: datetime | None = None) -> PageMetadata:
+    """The page's metadata, each field from its best source; dates after `now` (the fetch; default: the clock)
+    are ignored, but for a publisher's clock running a little ahead. Dates without an offset are in China's
+    time on Chinese pages, else in UTC."""
+    now = (now or datetime.now(timezone.utc)) + CLOCK_SKEW
     fallback = _TrafilaturaGuesses(signals)
-    title = title or clean_text(fallback.document.title or "") or None
-    near_title = _near_title_lines(signals.tree, title)
-    zone = zone_for_text(f"{title or ''} {hints.sample_text} {text_sample(signals.tree, _ZONE_SAMPLE_CHARS)}",
+    title = title or clean_text(fallback.title or "") or None
+    frame = _article_frame(signals.tree, title, hints)
+    ruled = rule_values(signals, rules)
+    zone = zone_for_text(f"{title or ''} {hints.sample_text} {signals.page_sample[:_ZONE_SAMPLE_CHARS]}",
                          timezone.utc)
     return PageMetadata(
         title=title,
-        author=_author(signals, near_title, hints, fallback),
-        published=_published(signals, near_title, fallback, zone, now),
-        image=_image(signals, hints),
+        author=_author(signals, frame, hints, ruled, chinese=zone is CHINA),
+        published=_published(signals, frame, hints, fallback, zone, now, ruled),
+        image=_image(signals, hints, ruled),
         canonical_url=_canonical_url(signals),
         tags=_tags(signals, fallback),
     )
+
+
+def rule_values(signals: PageSignals, rules: ExtractRules) -> RuleValues:
+    """The author, date and image the rule's selectors find; a selector that finds nothing gives nothing."""
+    tree = signals.tree
+    author = date = image = None
+    if rules.author_selector:
+        texts = [clean_text(element.text_content()) or element.get("content", "")
+                 for element in compile_selector(rules.author_selector)(tree)]
+        # Whatever the label ("来源：", "编辑："), the element the rule points at names the author.
+        values = [credit.value for text in texts for credit in parse_credit_line(text) or [Credit("author", text)]]
+        author = ", ".join(value for value in values if value) or None
+    if rules.date_selector:
+        date = tuple(value for element in compile_selector(rules.date_selector)(tree)
+                     for value in (*_date_attributes(element), clean_text(element.text_content())) if value)
+    if rules.image_selector:
+        image = next((url for element in compile_selector(rules.image_selector)(tree)
+                      if (url := _image_of(element, signals.base))), None)
+    return RuleValues(author, date or (), image)
+
+
+def _date_attributes(element: HtmlElement) -> list[str]:
+    """datetime, content and attributes named for a time or date ("data-article-publish-time": 1644376219)."""
+    return [value for name, value in element.attrib.items()
+            if name in ("datetime", "content") or "time" in name or "date" in name]
 
 
 def clean_text(text: str) -> str:
@@ -176,17 +278,32 @@ def clean_text(text: str) -> str:
 # --- fields ---------------------------------------------------------------------------------------------
 
 
-def _author(signals: PageSignals, near_title: list[str], hints: BodyHints,
-            fallback: _TrafilaturaGuesses) -> str | None:
-    byline_credits = [credit for line in near_title for credit in parse_credit_line(line) or ()]
+def _author(signals: PageSignals, frame: ArticleFrame, hints: BodyHints, ruled: RuleValues, *,
+            chinese: bool) -> str | None:
+    header_credits = [credit for line in frame.header
+                      for credit in parse_credit_line(line) or parse_posted_by(line) or labelled_credits(line)]
+    footer_credits = [credit for line in frame.footer
+                      for credit in parse_credit_line(line) or parse_posted_by(line) or ()]
+    credits = [*header_credits, *hints.credits, *footer_credits]
     candidates: list[Callable[[], Iterable[str]]] = [
-        lambda: (name for article in signals.articles for name in _person_names(article.get("author"))),
-        lambda: (value for key in _AUTHOR_META for value in signals.meta.get(key, ()) if "://" not in value),
-        lambda: (credit.value for credit in byline_credits if credit.kind == "author"),
+        lambda: [ruled.author or ""],
+        lambda: _stated_authors(signals),
+        lambda: _baidu_marked(signals.tree, "author_baidu"),
+        lambda: (credit.value for credit in header_credits if credit.kind == "author"),
+        lambda: _byline_elements(frame),
         lambda: (credit.value for credit in hints.credits if credit.kind == "author"),
+        lambda: _linked_authors(frame, signals),
+        lambda: (credit.value for credit in footer_credits if credit.kind == "author"),
+        # A name alone under the title ("周立文"), with nothing to say it is one: a common surname must, and it
+        # must not be a link (tags and people's pages are).
+        lambda: (text for text in _unlinked_texts(frame.header_elements[:_NAME_LINE_REACH])
+                 if chinese and looks_like_chinese_name(text)),
         # Chinese portals often put their own name in meta author: below the bylines.
         lambda: signals.meta.get("author", ()),
-        lambda: [fallback.document.author or ""],
+        # Last resorts: a person named as the source ("来源：尹小雨"), the editor in charge ("责任编辑：孙雨桐").
+        lambda: (credit.value for credit in credits
+                 if chinese and credit.kind == "source" and looks_like_chinese_name(credit.value)),
+        lambda: (credit.value for credit in credits if credit.kind == "editor"),
     ]
     for candidate in candidates:
         names = [name for value in candidate() for name in author_names(value) if not _names_the_site(name, signals)]
@@ -195,13 +312,85 @@ def _author(signals: PageSignals, near_title: list[str], hints: BodyHints,
     return None
 
 
-def _published(signals: PageSignals, near_title: list[str], fallback: _TrafilaturaGuesses, zone: tzinfo,
-               now: datetime) -> datetime | None:
+# How many header lines under the title a lone name may be found in.
+_NAME_LINE_REACH = 4
+
+
+def _stated_authors(signals: PageSignals) -> list[str]:
+    """Authors the page states for machines: JSON-LD persons, article:author, and a meta author that is a
+    person's name. The first source that names someone wins; a later one that names the same people and more
+    (meta author listing every co-author when JSON-LD has the first) completes it."""
+    sources = [
+        [name for article in signals.articles for name in _person_names(article.get("author"))],
+        [value for key in _AUTHOR_META for value in signals.meta.get(key, ()) if "://" not in value],
+        [value for value in signals.meta.get("author", ()) if _is_person(value, signals)],
+    ]
+    chosen: list[str] = []
+    for values in sources:
+        names = [name for value in values for name in author_names(value) if not _names_the_site(name, signals)]
+        if not chosen:
+            chosen = names
+        elif set(map(_compact, chosen)) < set(map(_compact, names)):
+            chosen = names
+    return chosen
+
+
+def _is_person(value: str, signals: PageSignals) -> bool:
+    names = author_names(value)
+    return bool(names) and all(
+        (looks_like_chinese_name(name) if _has_han(name) else looks_like_name(name) and " " in name)
+        and not _names_the_site(name, signals) for name in names)
+
+
+def _unlinked_texts(elements: Iterable[HtmlElement]) -> Iterator[str]:
+    for element in elements:
+        linked = element.tag == "a" or next(element.iter("a"), None) is not None
+        if not linked and next(element.iterancestors("a"), None) is None:
+            yield clean_text(element.text_content())
+
+
+def _byline_elements(frame: ArticleFrame) -> list[str]:
+    """Names in the header's elements that say they hold the byline (class "author-name", itemprop "author")."""
+    names = []
+    for element in frame.header_elements:
+        marks = " ".join(element.get(name, "") for name in ("class", "id", "itemprop", "rel"))
+        if _BYLINE_MARK.search(marks) and not _NOT_BYLINE_MARK.search(marks):
+            named = element.find(".//*[@itemprop='name']")
+            text = clean_text((named if named is not None else element).text_content())
+            if len(text) <= _MAX_BYLINE_CHARS:
+                names.extend(name for name in author_names(text) if looks_like_name(name))
+    return names
+
+
+def _linked_authors(frame: ArticleFrame, signals: PageSignals) -> list[str]:
+    """Names linked to an author's page ("/author/…", rel="author") in the article's header; elsewhere on the
+    page (where teasers of other stories link their authors too) only a name that all such links agree on."""
+    names = []
+    for element in frame.header_elements:
+        for link in element.iter("a"):
+            if _is_author_link(link):
+                names.append(clean_text(link.text_content()))
+    if not names:
+        # Elsewhere, only when every such link names the same person: a blog's owner, not a list of authors.
+        found = {clean_text(link.text_content()) for link in signals.tree.iter("a") if _is_author_link(link)} - {""}
+        names = list(found) if len(found) == 1 else []
+    return [name for name in names if looks_like_name(name)]
+
+
+def _is_author_link(link: HtmlElement) -> bool:
+    return "author" in (link.get("rel") or "").lower().split() or bool(_AUTHOR_LINK.search(link.get("href") or ""))
+
+
+def _published(signals: PageSignals, frame: ArticleFrame, hints: BodyHints, fallback: _TrafilaturaGuesses,
+               zone: tzinfo, now: datetime, ruled: RuleValues) -> datetime | None:
     def candidates() -> Iterator[str | None]:
+        yield from ruled.date
         yield from (str(article.get("datePublished") or "") for article in signals.articles)
         yield from (value for key in _PUBLISHED_META for value in signals.meta.get(key, ()))
         yield from _time_datetimes(signals.tree)
-        yield from (match.group() for line in near_title for match in _VISIBLE_DATE_TIME.finditer(_folded(line)))
+        yield from _baidu_marked(signals.tree, "pubtime_baidu")
+        yield from _header_dates(frame)
+        yield from (credit.value for credit in hints.credits if credit.kind == "date")
         yield from (str(article.get("dateModified") or "") for article in signals.articles)
         yield from (value for key in _MODIFIED_META for value in signals.meta.get(key, ()))
 
@@ -210,10 +399,40 @@ def _published(signals: PageSignals, near_title: list[str], fallback: _Trafilatu
         # A date in the future is a mistake of the page (a template's placeholder, a wrong zone): not the date.
         if published is not None and published <= now:
             return published
-    day = parse_date(fallback.document.date, zone)
+    day = parse_date(fallback.date, zone)
     if day is None or day > now:
         return None
     return _time_printed_on(signals.tree, day, zone, now) or day
+
+
+def _header_dates(frame: ArticleFrame) -> Iterator[str]:
+    """Dates printed in the article's header, best first: labelled as the publication's, then any with a
+    time of day, then a day alone. "Updated" dates come last."""
+    lines = [_year_first(_folded(line)) for line in frame.header]
+    updated = [line for line in lines if _UPDATED_LABEL.search(line)]
+    published = [line for line in lines if line not in updated]
+    labelled = [line for line in published if _PUBLISHED_LABEL.search(line)]
+    for group in (labelled, published):
+        yield from (match.group() for line in group for match in _VISIBLE_DATE_TIME.finditer(line))
+    # A day alone is a date line's ("2004-12-10 阅读10544次"), not a sentence's ("2019年3月5日，央行宣布降准。").
+    for group in (labelled, published, updated):
+        yield from (match.group() for line in group if not _CLAUSE.search(line)
+                    for match in _VISIBLE_DAY.finditer(line))
+    yield from (match.group() for line in updated for match in _VISIBLE_DATE_TIME.finditer(line))
+
+
+def _year_first(line: str) -> str:
+    """The line with a numeric day-month or month-day date ("9/17/2004 5:54:13 AM", "17.09.2004") rewritten
+    year first, when the order is certain (one of the two is above 12); ambiguous ones are left alone."""
+    def rewrite(match: re.Match[str]) -> str:
+        first, second, year = int(match["first"]), int(match["second"]), match["year"]
+        if first > 12 >= second:
+            return f"{year}-{second:02d}-{first:02d}"
+        if second > 12 >= first:
+            return f"{year}-{first:02d}-{second:02d}"
+        return match.group()
+
+    return _DAY_MONTH_YEAR.sub(rewrite, line)
 
 
 def _time_printed_on(tree: HtmlElement, day: datetime, zone: tzinfo, now: datetime) -> datetime | None:
@@ -227,8 +446,9 @@ def _time_printed_on(tree: HtmlElement, day: datetime, zone: tzinfo, now: dateti
     return None
 
 
-def _image(signals: PageSignals, hints: BodyHints) -> str | None:
-    candidates = [*(value for key in _IMAGE_META for value in signals.meta.get(key, ())),
+def _image(signals: PageSignals, hints: BodyHints, ruled: RuleValues) -> str | None:
+    candidates = [ruled.image,
+                  *(value for key in _IMAGE_META for value in signals.meta.get(key, ())),
                   *(url for article in signals.articles for url in _image_urls(article.get("image"))),
                   hints.first_image]
     for candidate in candidates:
@@ -255,7 +475,7 @@ def _tags(signals: PageSignals, fallback: _TrafilaturaGuesses) -> tuple[str, ...
         values.extend(keywords if isinstance(keywords, list) else [keywords] if keywords else [])
     if not values:
         # trafilatura gives its tags as one comma-joined string
-        values = list(fallback.document.tags or ())
+        values = list(fallback.tags)
     return _split_tags(str(value) for value in values)
 
 
@@ -293,7 +513,29 @@ def _json_ld_articles(tree: HtmlElement) -> Iterator[dict[str, Any]]:
             data = json.loads(text, strict=False)
         except ValueError:
             continue  # broken JSON-LD is common; the page has other sources
-        yield from _article_objects(data)
+        # A @graph names its author, publisher and image once and refers to them by @id (Yoast SEO does).
+        nodes = {node["@id"]: node for node in _objects(data) if isinstance(node.get("@id"), str) and len(node) > 1}
+        for article in _article_objects(data):
+            yield {**article, **{key: _resolved(article[key], nodes) for key in _REFERENCED if key in article}}
+
+
+def _objects(data: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(data, list):
+        for item in data:
+            yield from _objects(item)
+    elif isinstance(data, dict):
+        yield data
+        for value in data.values():
+            if isinstance(value, (list, dict)):
+                yield from _objects(value)
+
+
+def _resolved(value: Any, nodes: dict[str, dict[str, Any]]) -> Any:
+    if isinstance(value, list):
+        return [_resolved(item, nodes) for item in value]
+    if isinstance(value, dict) and set(value) == {"@id"}:
+        return nodes.get(value["@id"], value)
+    return value
 
 
 def _article_objects(data: Any) -> Iterator[dict[str, Any]]:
@@ -333,6 +575,22 @@ def _image_urls(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else []
 
 
+def _image_of(element: HtmlElement, base: str) -> str | None:
+    """The image URL an element gives: its own (img src, meta content, a link's href) or its first <img>'s."""
+    image = element if element.tag == "img" else next(element.iter("img"), None)
+    if image is not None:
+        for name in IMAGE_SOURCES:
+            if url := _absolute_http(base, image.get(name)):
+                return url
+    return _absolute_http(base, element.get("content") or element.get("href"))
+
+
+def _baidu_marked(tree: HtmlElement, name: str) -> list[str]:
+    """The text of the element Baidu News' markup convention names ("pubtime_baidu", "author_baidu"), which
+    Chinese news sites follow to be indexed there."""
+    return [clean_text(element.text_content()) for element in tree.xpath(f"//*[@id='{name}']")[:1]]
+
+
 def _time_datetimes(tree: HtmlElement) -> list[str]:
     in_article = tree.xpath("(//article//time[@datetime])[1]/@datetime")
     return [*in_article, *tree.xpath("(//time[@datetime])[1]/@datetime")]
@@ -345,42 +603,78 @@ def _heading_texts(tree: HtmlElement) -> set[str]:
     if body is None:
         return set()
     texts = set()
-    for element in body.iter():
-        if not isinstance(element.tag, str):
-            continue
-        if element.tag in _HEADING_TAGS or _TITLE_CLASS.search(f"{element.get('class', '')} {element.get('id', '')}"):
-            text = _comparable(element.text_content())
-            if 0 < len(text) <= 300:
-                texts.add(text)
+    # Through the attribute values: a Python object for each element would cost more than the whole search.
+    named = [value.getparent() for value in body.xpath(".//@class | .//@id") if _TITLE_CLASS.search(value)]
+    for element in [*body.iter("h1", "h2", "h3"), *named]:
+        text = _comparable(element.text_content())
+        if 0 < len(text) <= 300:
+            texts.add(text)
     return texts
 
 
-def _near_title_lines(tree: HtmlElement, title: str | None) -> list[str]:
-    """Short texts of the elements that follow the title's element: where bylines and dates sit."""
+def _article_frame(tree: HtmlElement, title: str | None, hints: BodyHints) -> ArticleFrame:
+    """The article's header: the elements after the title's and before the text's first line (the last
+    `_HEADER_ELEMENTS` before the text when the title is not found, the first ones after the title when the
+    text is not); and its footer, the elements right after the text's last line.
+
+    Positions are counted by libxml2: a Python object for every element of the page would cost more."""
     anchor = _title_element(tree, title)
-    if anchor is None:
-        return []
-    lines: list[str] = []
-    for count, element in enumerate(_following_elements(anchor)):
-        if count >= _NEAR_TITLE_ELEMENTS:
-            break
+    start, end = (_line_start(tree, line, hints.line_starts) for line in (hints.first_line, hints.last_line))
+    if start is None:
+        header = anchor.xpath(f"following::*[position() <= {_HEADER_ELEMENTS}]") if anchor is not None else []
+    elif anchor is None:
+        header = start.xpath(f"preceding::*[position() <= {_HEADER_ELEMENTS}]")
+    else:
+        title_at, text_at = _position(anchor), _position(start)
+        if text_at - title_at <= 3 * _HEADER_ELEMENTS:
+            header = _between(tree, title_at, text_at)
+        else:  # far apart: what is right under the title matters as much as what is right above the text
+            header = [*_between(tree, title_at, title_at + _HEADER_ELEMENTS + 1),
+                      *_between(tree, text_at - _HEADER_ELEMENTS - 1, text_at)]
+        around = set(start.iterancestors())
+        header = [element for element in header if element not in around]
+    footer = end.xpath(f"following::*[position() <= {_FOOTER_ELEMENTS}]") if end is not None else []
+    header = [element for element in header if not _in_headline_link(element)]
+    return ArticleFrame(_short_texts(header), _short_texts(footer), header)
+
+
+def _position(element: HtmlElement) -> int:
+    """The element's index among all the document's elements, in document order."""
+    return int(element.xpath("count(preceding::*) + count(ancestor::*)"))
+
+
+def _between(tree: HtmlElement, first: int, last: int) -> list[HtmlElement]:
+    """The elements strictly between the elements at indexes `first` and `last`."""
+    return tree.xpath(f"(//*)[position() > {first + 1} and position() <= {last}]")
+
+
+def _line_start(tree: HtmlElement, line: str, known: Mapping[str, HtmlElement] | None) -> HtmlElement | None:
+    if not line:
+        return None
+    return known.get(line_key(line)) if known is not None else element_starting(tree, line)
+
+
+def _short_texts(elements: Iterable[HtmlElement]) -> list[str]:
+    lines = []
+    for element in elements:
         if element.tag in ("script", "style"):
             continue
         text = clean_text(" ".join(element.itertext()))
-        if text and len(text) <= _MAX_NEAR_TITLE_TEXT:
+        if text and len(text) <= _MAX_HEADER_TEXT:
             lines.append(text)
     return lines
 
 
-def _following_elements(anchor: HtmlElement) -> Iterator[HtmlElement]:
-    """Elements after `anchor` in document order (its own descendants excluded)."""
-    node: HtmlElement | None = anchor
-    while node is not None:
-        for sibling in node.itersiblings():
-            if isinstance(sibling.tag, str):
-                yield sibling
-                yield from (child for child in sibling.iterdescendants() if isinstance(child.tag, str))
-        node = node.getparent()
+def _in_headline_link(element: HtmlElement) -> bool:
+    """Whether the element is, or sits next to, a link long enough to be a headline (a list of other stories)."""
+    for node in (element, element.getparent()):
+        if node is None:
+            continue
+        for link in node.iter("a"):
+            text = clean_text(link.text_content())
+            if _display_width(text) >= _HEADLINE_LINK_WIDTH and not looks_like_name(text):
+                return True
+    return False
 
 
 def _title_element(tree: HtmlElement, title: str | None) -> HtmlElement | None:
@@ -395,22 +689,36 @@ def _title_element(tree: HtmlElement, title: str | None) -> HtmlElement | None:
                 return heading
         # Titles in a styled <div>: comparing each element's own text keeps this linear in the page size.
         for element in body.iter():
-            if isinstance(element.tag, str) and element.text and _comparable(element.text) == wanted:
+            if (isinstance(element.tag, str) and element.tag != "title" and element.text
+                    and _comparable(element.text) == wanted):
                 return element
     return next(iter(body.iter("h1")), None)
 
 
 class _TrafilaturaGuesses:
-    """trafilatura's metadata, computed only if a field has no better source (htmldate's search is slow)."""
+    """trafilatura's metadata, each field computed only if it has no better source (htmldate's search is slow,
+    so the date is not searched for a missing title)."""
 
     def __init__(self, signals: PageSignals):
         self._signals = signals
 
     @cached_property
-    def document(self) -> Any:
-        from trafilatura.metadata import extract_metadata
+    def title(self) -> str | None:
+        from trafilatura.metadata import extract_title
 
-        return extract_metadata(self._signals.tree, self._signals.url, date_config=dict(DATE_EXTRACTION_PARAMS))
+        return extract_title(self._signals.tree)
+
+    @cached_property
+    def date(self) -> str | None:
+        from htmldate import find_date
+
+        return find_date(self._signals.tree, url=self._signals.url, **DATE_EXTRACTION_PARAMS)
+
+    @cached_property
+    def tags(self) -> list[str]:
+        from trafilatura.metadata import extract_catstags
+
+        return extract_catstags("tag", self._signals.tree)
 
 
 # --- small helpers --------------------------------------------------------------------------------------
@@ -438,7 +746,12 @@ def _title_tails(signals: PageSignals) -> list[str]:
 
 
 def _is_site_name(text: str, signals: PageSignals) -> bool:
-    return _comparable(text) in signals.site_names or _compact(text) in signals.site_names
+    """The site's name, or in Chinese part of it or it with more: "江南财经" on 江南财经网, "新浪财经" on 新浪网."""
+    if _comparable(text) in signals.site_names or _compact(text) in signals.site_names:
+        return True
+    key = _compact(text)
+    return _has_han(text) and len(key) >= 2 and any(
+        _has_han(site) and len(site) >= 2 and (key in site or site in key) for site in signals.site_names)
 
 
 def _absolute_http(base: str, value: str | None) -> str | None:
@@ -446,6 +759,10 @@ def _absolute_http(base: str, value: str | None) -> str | None:
         return None
     url = urljoin(base, value.strip())
     return url if urlsplit(url).scheme in ("http", "https") else None
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
 
 
 def _has_han(text: str) -> bool:

@@ -4,15 +4,16 @@ from __future__ import annotations
 import copy
 import re
 from functools import lru_cache
-from typing import Callable
+from typing import Callable, Iterator
 from urllib.parse import urljoin
 
 import lxml.html
+from lxml import etree
 from lxml.etree import ParserError
 from lxml.html import HtmlElement
 
 from ..errors import ExtractionError
-from ..fetch.decode import decode
+from ..fetch.decode import decode, normalize_encoding
 from ..models import ExtractRules
 
 # trafilatura has no time limit: trees are cut here so that no page costs much more than a large real one
@@ -36,13 +37,22 @@ _UNICODE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\xef\xbb\xbf")
 # Text in any ASCII-compatible encoding holds almost no C0 control bytes; binary data holds about 1 in 10.
 _MAX_CONTROL_SHARE = 0.02
 _CONTROL_BYTES = frozenset(set(range(0x00, 0x20)) - {0x09, 0x0A, 0x0C, 0x0D, 0x1B})
+# What makes a table cell a piece of page layout rather than data (`unwrap_layout_tables`).
+_LAYOUT_BLOCKS = ("table", "p", "div", "ul", "ol", "h1", "h2", "h3", "h4", "blockquote")
+_LAYOUT_CELL_CHARS = 200
+_LAYOUT_BLOCKS_CHARS = 60
+_SENTENCE_INSIDE = re.compile(r"[。！？]|[.!?]\s")
+_EMPHASIS_TAGS = ("b", "strong", "i", "em")
+_INVISIBLE = frozenset({"script", "style", "noscript", "template"})
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-# trafilatura takes an image from src or any data-src* attribute (lazy loading).
-_LAZY_IMAGE_ATTRIBUTE = re.compile(r"^data-src")
+# Where pages keep an image's address: src, and the attributes of lazy loading scripts.
+IMAGE_SOURCES = ("data-src", "data-original", "data-lazy-src", "data-actualsrc", "src")
+_LAZY_IMAGE_ATTRIBUTE = re.compile(r"^data-(?:src|original|lazy-src|actualsrc)")
 
 
-def decode_page(body: bytes, content_type: str | None, url: str) -> str:
-    """The page as text; ExtractionError when it is empty, binary or not HTML."""
+def decode_page(body: bytes, content_type: str | None, url: str, encoding: str | None = None) -> str:
+    """The page as text; ExtractionError when it is empty, binary or not HTML. `encoding` (a site rule's)
+    overrides what the server and the page declare."""
     media_type = (content_type or "").split(";")[0].strip().lower()
     if not body or body.isspace():
         raise ExtractionError(url, "empty page")
@@ -53,6 +63,8 @@ def decode_page(body: bytes, content_type: str | None, url: str) -> str:
         raise ExtractionError(url, f"not an HTML page ({media_type or 'no content type'})")
     if _looks_binary(body):
         raise ExtractionError(url, f"binary data served as {media_type or 'an unlabelled page'}")
+    if encoding:
+        return body.decode(normalize_encoding(encoding) or encoding, errors="replace").removeprefix("\ufeff")
     text, _ = decode(body, content_type)
     return text
 
@@ -63,17 +75,16 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 
 
 def parse_html(text: str, url: str) -> HtmlElement:
-    """A bounded tree with absolute image and link URLs."""
+    """A bounded tree with absolute image URLs (links stay as they are: the body keeps none)."""
     text = _XML_INVALID.sub("", _XML_DECLARATION.sub("", text, count=1))
-    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, collect_ids=False)
     try:
         tree = lxml.html.document_fromstring(text, parser=parser)
     except ParserError as error:
         raise ExtractionError(url, "no article text found") from error
     cut_after(tree, MAX_ELEMENTS)
     base = document_base(tree, url)
-    tree.make_links_absolute(base, resolve_base_href=False, handle_failures="discard")
-    _absolutize_lazy_images(tree, base)
+    _absolutize_images(tree, base)
     return tree
 
 
@@ -91,7 +102,8 @@ def fragment_tree(html: str, url: str) -> HtmlElement:
 
 
 def element_count(tree: HtmlElement) -> int:
-    return sum(1 for _ in tree.iter())
+    # Counted by libxml2: iterating would create a Python object per element.
+    return int(tree.xpath("count(descendant-or-self::*)"))
 
 
 def text_sample(tree: HtmlElement, size: int) -> str:
@@ -99,7 +111,7 @@ def text_sample(tree: HtmlElement, size: int) -> str:
     body = tree.find("body")
     pieces: list[str] = []
     length = 0
-    for piece in body.itertext() if body is not None else ():
+    for piece in _visible_texts(body) if body is not None else ():
         pieces.append(piece)
         length += len(piece)
         if length >= size:
@@ -107,8 +119,25 @@ def text_sample(tree: HtmlElement, size: int) -> str:
     return "".join(pieces)[:size]
 
 
+def _visible_texts(element: HtmlElement) -> Iterator[str]:
+    """The texts of `element` in document order, without those of scripts and style sheets."""
+    hidden = 0
+    for event, node in etree.iterwalk(element, events=("start", "end")):
+        invisible = node.tag in _INVISIBLE
+        if event == "start":
+            hidden += invisible
+            if not hidden and node.text:
+                yield node.text
+        else:
+            hidden -= invisible
+            if not hidden and node.tail and node is not element:
+                yield node.tail
+
+
 def cut_after(tree: HtmlElement, limit: int) -> None:
     """Remove every element after the first `limit` ones in document order."""
+    if element_count(tree) <= limit:
+        return
     for index, element in enumerate(tree.iter()):
         if index == limit:
             break
@@ -137,6 +166,60 @@ def content_tree(tree: HtmlElement, rules: ExtractRules, url: str) -> HtmlElemen
         if matches:
             _keep_only(work, matches[0])
     return work
+
+
+def unwrap_layout_tables(tree: HtmlElement) -> None:
+    """Turn the tables that lay out a page into plain blocks, in place.
+
+    Old portals build whole pages from nested tables; trafilatura would return the article as one Markdown
+    table cell, its paragraphs run together. A table is layout, not data, when one of its own cells holds
+    another table, several paragraphs, or a long run of prose."""
+    for table in list(tree.iter("table")):
+        rows = table.xpath("./tr | ./thead/tr | ./tbody/tr | ./tfoot/tr")
+        cells = [cell for row in rows for cell in row if isinstance(cell.tag, str) and cell.tag in ("td", "th")]
+        if any(_is_layout_cell(cell) for cell in cells):
+            for element in (table, *table.xpath("./thead | ./tbody | ./tfoot"), *rows, *cells):
+                element.tag = "div"
+
+
+def _is_layout_cell(cell: HtmlElement) -> bool:
+    blocks = 0
+    for child in cell.iter(_LAYOUT_BLOCKS):
+        if child.tag == "table":
+            return True
+        blocks += 1
+    text = cell.text_content()
+    # Data cells may wrap a figure and a note in paragraphs of their own, but hold no run of text.
+    if blocks >= 2 and len(text) >= _LAYOUT_BLOCKS_CHARS:
+        return True
+    return len(text) >= _LAYOUT_CELL_CHARS and _SENTENCE_INSIDE.search(text) is not None
+
+
+def prepare_inline_markup(tree: HtmlElement) -> None:
+    """Inline markup made fit for Markdown, in place.
+
+    Underline, superscript and subscript have no Markdown: trafilatura writes them as HTML tags, which the
+    published post would show escaped ("m&lt;sup>2&lt;/sup>"); their text stays, plain. And `<b>Fed statement
+    </b>to` becomes `<b>Fed statement</b> to`: emphasis cannot end (or start) with a space in Markdown, so
+    trafilatura drops it, gluing the words together ("**Fed statement**to")."""
+    etree.strip_tags(tree, "u", "sup", "sub")
+    for element in reversed(list(tree.iter(_EMPHASIS_TAGS))):
+        last = element[-1] if len(element) else None
+        inner_end = last.tail if last is not None else element.text
+        if inner_end and inner_end[-1:].isspace():
+            if last is not None:
+                last.tail = inner_end.rstrip()
+            else:
+                element.text = inner_end.rstrip()
+            element.tail = " " + (element.tail or "").lstrip()
+        if element.text and element.text[:1].isspace():
+            element.text = element.text.lstrip()
+            previous = element.getprevious()
+            parent = element.getparent()
+            if previous is not None:
+                previous.tail = (previous.tail or "").rstrip() + " "
+            elif parent is not None:
+                parent.text = (parent.text or "").rstrip() + " "
 
 
 def _keep_only(tree: HtmlElement, article: HtmlElement) -> None:
@@ -183,9 +266,12 @@ def _looks_binary(body: bytes) -> bool:
     return controls > len(head) * _MAX_CONTROL_SHARE
 
 
-def _absolutize_lazy_images(tree: HtmlElement, base: str) -> None:
-    # make_links_absolute resolves src, not the data-src* attributes of lazy-loaded images.
+def _absolutize_images(tree: HtmlElement, base: str) -> None:
+    # Only images: resolving every link of a page (lxml's make_links_absolute) costs a tenth of the extraction.
     for image in tree.iter("img"):
         for name, value in image.attrib.items():
-            if _LAZY_IMAGE_ATTRIBUTE.match(name) and value.strip():
-                image.set(name, urljoin(base, value.strip()))
+            if (name == "src" or _LAZY_IMAGE_ATTRIBUTE.match(name)) and value.strip():
+                try:
+                    image.set(name, urljoin(base, value.strip()))
+                except ValueError:  # an unparseable address (bad IPv6 literal...): not an image we can use
+                    del image.attrib[name]

@@ -16,16 +16,20 @@ import asyncio
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from types import TracebackType
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import ExtractionError, FeedError
 from ..models import Extracted, ExtractRules, ParsedFeed
 
-_WORKER_MODULES = ["crawler.extract.article", "crawler.feeds"]
+if TYPE_CHECKING:
+    from ..enrich import CompanyTable, Securities
+
+_WORKER_MODULES = ["crawler.extract.forkserver", "crawler.extract.article", "crawler.feeds"]
 
 
 class ExtractionPool:
@@ -40,8 +44,8 @@ class ExtractionPool:
         self._free_workers_loop: asyncio.AbstractEventLoop | None = None
 
     async def extract_page(self, body: bytes, content_type: str | None, url: str,
-                           rules: ExtractRules = ExtractRules()) -> Extracted:
-        return await self._run(url, ExtractionError, _extract_page, body, content_type, url, rules)
+                           rules: ExtractRules = ExtractRules(), *, now: datetime | None = None) -> Extracted:
+        return await self._run(url, ExtractionError, _extract_page, body, content_type, url, rules, now)
 
     async def extract_feed_content(self, html: str, url: str) -> str:
         return await self._run(url, ExtractionError, _extract_feed_content, html, url)
@@ -49,6 +53,11 @@ class ExtractionPool:
     async def parse_feed(self, body: bytes, url: str, content_type: str | None = None,
                          default_tz: tzinfo | None = None) -> ParsedFeed:
         return await self._run(url, FeedError, _parse_feed, body, url, content_type, default_tz)
+
+    async def find_securities(self, title: str, body: str, table: CompanyTable, url: str) -> Securities:
+        """`crawler.enrich.securities` in a worker: a few milliseconds of regular expressions and word
+        segmentation per article, too long to hold the event loop."""
+        return await self._run(url, ExtractionError, _find_securities, title, body, table)
 
     def close(self) -> None:
         with self._lock:
@@ -92,7 +101,26 @@ class ExtractionPool:
         context.set_forkserver_preload(_WORKER_MODULES)
         # No max_tasks_per_child: an executor that recycles workers deadlocks once tasks queue up
         # (CPython gh-115634, Python 3.11 up to 3.15 betas).
-        return ProcessPoolExecutor(self._workers, mp_context=context)
+        return ProcessPoolExecutor(self._workers, mp_context=context, initializer=_start_worker,
+                                   initargs=(os.getpid(),))
+
+
+def _start_worker(parent_pid: int) -> None:
+    """A worker outlives a parent killed with SIGKILL (it hangs on its call queue, an orphan): a watchdog
+    thread ends it once the parent is gone. (The forkserver, not the parent, is the worker's parent process,
+    so the parent's pid is passed in.)"""
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass  # alive, under another user
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
 # The functions below run in the workers. They import their modules there, where the forkserver has already
@@ -100,10 +128,11 @@ class ExtractionPool:
 # ExtractionError / FeedError cross back to the parent as they are (crawler.errors makes them picklable).
 
 
-def _extract_page(body: bytes, content_type: str | None, url: str, rules: ExtractRules) -> Extracted:
+def _extract_page(body: bytes, content_type: str | None, url: str, rules: ExtractRules,
+                  now: datetime | None) -> Extracted:
     from .article import extract_page
 
-    return extract_page(body, content_type, url, rules)
+    return extract_page(body, content_type, url, rules, now=now)
 
 
 def _extract_feed_content(html: str, url: str) -> str:
@@ -116,3 +145,9 @@ def _parse_feed(body: bytes, url: str, content_type: str | None, default_tz: tzi
     from ..feeds import parse_feed
 
     return parse_feed(body, url, content_type, default_tz)
+
+
+def _find_securities(title: str, body: str, table: CompanyTable) -> Securities:
+    from ..enrich import securities
+
+    return securities(title, body, table)
