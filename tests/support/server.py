@@ -15,7 +15,7 @@ Outside pytest: `with LocalServer() as server: ...`; `LocalServer(tls=context)` 
 
 A route answers with a `Reply` (status, headers, body, delay before answering) or with a behaviour: a
 function given the `Exchange`, for what a well-behaved server would not do. Ready-made behaviours:
-`reset_connection`, `close_without_response`, `hang`, `drip`. Unrouted paths get 404.
+`reset_connection`, `close_without_response`, `hang`, `drip`, `stream`. Unrouted paths get 404.
 
 Requests are matched on their target as sent: "/feed.xml?page=2" first, then "/feed.xml". A request sent
 through this server as an HTTP proxy carries an absolute target ("http://example.com/feed"), so route that.
@@ -33,7 +33,7 @@ import struct
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -49,6 +49,7 @@ __all__ = [
     "drip",
     "hang",
     "reset_connection",
+    "stream",
 ]
 
 # Statuses whose responses never carry a body, so they get no Content-Length.
@@ -221,6 +222,21 @@ def drip(body: bytes, interval: float, headers: Mapping[str, str] | None = None)
     return behaviour
 
 
+def stream(chunks: Callable[[], Iterable[bytes]], headers: Mapping[str, str] | None = None) -> Behaviour:
+    """Send a 200 head, then the chunks `chunks()` yields, as they come: a body far larger than memory, or one
+    that never ends. Without a Content-Length in `headers` the body ends when the connection closes."""
+
+    def behaviour(exchange: Exchange) -> None:
+        exchange.send_head(200, dict(headers or {}))
+        for chunk in chunks():
+            exchange.write(chunk)
+            if exchange.wait(0):
+                return
+        exchange.close()
+
+    return behaviour
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
     timeout = 30  # an idle keep-alive connection frees its thread eventually
@@ -237,8 +253,8 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, owner: LocalServer, tls: ssl.SSLContext | None):
-        super().__init__(("127.0.0.1", 0), _Handler)
+    def __init__(self, owner: LocalServer, tls: ssl.SSLContext | None, host: str = "127.0.0.1"):
+        super().__init__((host, 0), _Handler)
         self.owner = owner
         if tls is not None:
             # Handshake in the handler's thread, on first read: a client that never completes it must not
@@ -250,8 +266,10 @@ class _Server(ThreadingHTTPServer):
 
 
 class LocalServer:
-    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None, host: str = "127.0.0.1") -> None:
+        """`host`: another loopback address (127.0.0.2...) gives a second machine to tell apart from the first."""
         self._tls = tls
+        self._host = host
         self._routes: dict[str, tuple[Response, ...]] = {}
         self._route_hits: Counter[str] = Counter()
         self._requests: list[RecordedRequest] = []
@@ -265,7 +283,7 @@ class LocalServer:
     # --- lifecycle ----------------------------------------------------------------------------------------
 
     def start(self) -> LocalServer:
-        self._server = _Server(self, self._tls)
+        self._server = _Server(self, self._tls, self._host)
         # A short poll interval: stop() waits for the serving loop to notice, once per test.
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="LocalServer", daemon=True
@@ -296,9 +314,9 @@ class LocalServer:
         assert self._server is not None, "the server is not running"
         return self._server.server_address[1]
 
-    def url(self, path: str = "/", *, host: str = "127.0.0.1") -> str:
+    def url(self, path: str = "/", *, host: str | None = None) -> str:
         """Absolute URL of `path`; `host` may be another name for this machine ("localhost")."""
-        return f"{'https' if self._tls else 'http'}://{host}:{self.port}{path}"
+        return f"{'https' if self._tls else 'http'}://{host or self._host}:{self.port}{path}"
 
     def route(self, path: str, *responses: Response) -> None:
         """Answer requests for `path` with `responses`, one per hit, the last one repeating.
