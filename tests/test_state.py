@@ -84,3 +84,19 @@ def test_unopenable_database_is_a_clear_error(tmp_path):
     (tmp_path / "db").mkdir()
     with pytest.raises(StateError, match="cannot be opened"):
         Store(f"sqlite:///{tmp_path}/db")
+
+
+def test_columns_added_since_the_database_was_made_are_added(tmp_path):
+    db = tmp_path / "old.sqlite3"
+    con = sqlite3.connect(db)
+    con.execute("CREATE TABLE feeds (url VARCHAR(2048) PRIMARY KEY, fetch_url VARCHAR(2048), etag TEXT, "
+                "last_modified TEXT, last_polled_at VARCHAR(40), last_success_at VARCHAR(40), last_error TEXT, "
+                "error_count INTEGER NOT NULL, articles_archived INTEGER NOT NULL)")
+    con.execute("INSERT INTO feeds VALUES ('https://f/rss', NULL, '\"e\"', NULL, NULL, NULL, NULL, 0, 7)")
+    con.commit()
+    con.close()
+    store = Store(f"sqlite:///{db}")
+    store.record_schedule("https://f/rss", interval_seconds=90.0, next_poll_at="2026-01-01T00:00:00+00:00")
+    state = store.feed_state("https://f/rss")
+    assert (state.etag, state.articles_archived, state.interval_seconds) == ('"e"', 7, 90.0)
+    store.close()

@@ -1,9 +1,10 @@
 """Posts on disk and their rows in the state database, changed together.
 
 Each change runs inside one database transaction that also writes the file: if the write fails (disk full,
-read-only archive) the row is rolled back and the article is retried by the next run; if the process dies
-between the rename and the commit, the file is there without its row, and the next run, finding a file
-with the same `link` at the path it wants, writes over it instead of creating a second copy.
+read-only archive) the row is rolled back and the article is retried by the next run. A new post's path is
+committed first, as a pending write: if the process dies between the file's rename and the row's commit, the
+file is there without its row, and the next run writes the story to that same path (whichever feed brings it
+first) instead of creating a second file.
 """
 from __future__ import annotations
 
@@ -30,17 +31,24 @@ class Archiver:
 
     def add(self, article: Article, content_hash: str, keys: Iterable[str], clear_failure: str | None = None) -> str:
         """Write a new post and index it; returns its path relative to the archive root."""
-        directory = post_dir(self.root, article.category_path, local_time(article.published, self.zone))
-        path = unique_post_path(directory, slugify(clean_title(article.title)),
-                                lambda p: self._taken_by_another(p, article.link), url_disambiguator(article.link))
-        rel_path = path.relative_to(self.root).as_posix()
+        rel_path = self.store.pending_path(article.link)
+        if rel_path is None:  # else a crashed run chose this path, and may have written the file
+            directory = post_dir(self.root, article.category_path, local_time(article.published, self.zone))
+            path = unique_post_path(directory, slugify(clean_title(article.title)),
+                                    lambda p: self._taken_by_another(p, article.link),
+                                    url_disambiguator(article.link))
+            rel_path = path.relative_to(self.root).as_posix()
+            self.store.announce_write(article.link, rel_path)
+        path = self.root / rel_path
         text = render_post(article, [article.category_path], self.zone)
         with self.store.transaction() as conn:
-            self.store.insert_article(
+            self.store.clear_pending(conn, article.link)
+            article_id = self.store.insert_article(
                 conn, link=article.link, path=rel_path, title=clean_title(article.title),
                 published=article.published.isoformat(timespec="seconds"), content_hash=content_hash,
                 categories=[article.category_path], keys=keys,
             )
+            self.store.add_tickers(conn, article_id, article.tickers)
             if clear_failure:
                 self.store.clear_failure(conn, [clear_failure])
             write_atomic(path, text)
@@ -74,7 +82,8 @@ class Archiver:
         return True
 
     def _taken_by_another(self, path: Path, link: str) -> bool:
-        if self.store.path_taken(path.relative_to(self.root).as_posix()):
+        rel_path = path.relative_to(self.root).as_posix()
+        if self.store.path_taken(rel_path) or self.store.path_pending_for_another(rel_path, link):
             return True
         if not path.exists():
             return False

@@ -4,7 +4,7 @@ The archive files are the source of truth; this database is an index of them plu
 """
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
 SCHEMA_VERSION = 1
 
@@ -29,6 +29,8 @@ feeds = Table(
     Column("last_error", Text),
     Column("error_count", Integer, nullable=False, default=0),
     Column("articles_archived", Integer, nullable=False, default=0),
+    Column("interval_seconds", Float, comment="the daemon's current adaptive interval"),
+    Column("next_poll_at", String(40), comment="when the daemon polls next (UTC, ISO 8601)"),
 )
 
 articles = Table(
@@ -65,4 +67,42 @@ failures = Table(
     Column("last_error", Text),
     Column("last_attempt_at", String(40)),
     Column("given_up", Boolean, nullable=False, default=False),
+)
+
+backfill = Table(
+    "backfill",
+    metadata,
+    # A source's own row has document ''; a sitemap source also has one row per sitemap document it led to
+    # (its root, and what sitemap indexes listed), so a resumed run neither loses nor refetches them.
+    Column("source", String(2100), primary_key=True, comment="'feed <url>', 'sitemap <url>' or 'urls <path>'"),
+    Column("document", String(2048), primary_key=True, default=""),
+    Column("seq", Integer, nullable=False, default=0, comment="order in which a source's documents are read"),
+    Column("depth", Integer, nullable=False, default=0, comment="sitemap indexes above this document"),
+    Column("status", String(8), nullable=False,
+           comment="source: running, done or closed (its pass finished); document: pending or done"),
+    Column("position", Integer, nullable=False, default=0, comment="feed pages, or entries, settled so far"),
+    Column("next_url", String(2048), comment="feed: the first page not settled yet"),
+    Column("digest", String(64), comment="hash of the entries settled so far: a list that changed starts over"),
+    Column("lastmod", String(40), comment="document: lastmod given by the sitemap index that listed it"),
+    Column("feed_url", String(2048), comment="feed whose category path the articles get; null: backfill defaults"),
+    Column("reached", String(40), comment="feed: how far back its last finished pass went: 'end' or a date"),
+    Column("updated_at", String(40), nullable=False),
+)
+
+article_tickers = Table(
+    "article_tickers",
+    metadata,
+    # The securities an article names (front matter `tickers`), for `crawler grep --ticker`.
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("ticker", String(32), primary_key=True, comment="normal form: 600519.SH, 00700.HK, AAPL"),
+)
+Index("article_tickers_ticker", article_tickers.c.ticker)
+
+pending_writes = Table(
+    "pending_writes",
+    metadata,
+    # Committed before a new post's file is written and removed with the article row: after a crash between
+    # the two, the next run writes the same story to the same path instead of a second file.
+    Column("link", String(2048), primary_key=True),
+    Column("path", String(4096), nullable=False, unique=True),
 )

@@ -10,14 +10,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from sqlalchemy import create_engine, event, func, insert, select, update
+from sqlalchemy import create_engine, event, func, insert, inspect, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import StateError
 from ..models import CategoryPath
 from . import schema
-from .schema import article_keys, articles, failures, feeds
+from .schema import article_keys, articles, failures, feeds, pending_writes
 
 
 def utc_now() -> str:
@@ -35,6 +35,13 @@ class FeedState:
     last_error: str | None = None
     error_count: int = 0
     articles_archived: int = 0
+    interval_seconds: float | None = None
+    next_poll_at: str | None = None
+
+    @classmethod
+    def from_row(cls, row) -> "FeedState":
+        values = {k: v for k, v in row._mapping.items() if k in cls.__dataclass_fields__}
+        return cls(**values | {"fetch_url": row.fetch_url or row.url})
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +97,18 @@ def _row_to_article(row) -> StoredArticle:
     )
 
 
+def _add_missing_columns(conn: Connection) -> None:
+    """Columns added to the schema since the database was created (always nullable or defaulted): SQLite
+    and PostgreSQL both take `ALTER TABLE ... ADD COLUMN`, which is all our migrations need."""
+    inspector = inspect(conn)
+    for table in schema.metadata.sorted_tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=conn.dialect)
+                conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+
+
 class Store:
     def __init__(self, url: str):
         self.url = url
@@ -97,6 +116,7 @@ class Store:
         try:
             schema.metadata.create_all(self.engine)
             with self.engine.begin() as conn:
+                _add_missing_columns(conn)
                 version = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == "schema")).scalar()
                 if version is None:
                     conn.execute(insert(schema.meta).values(key="schema", value=str(schema.SCHEMA_VERSION)))
@@ -123,14 +143,19 @@ class Store:
     def feed_state(self, url: str) -> FeedState:
         with self.transaction() as conn:
             row = conn.execute(select(feeds).where(feeds.c.url == url)).first()
-        if row is None:
-            return FeedState(url=url, fetch_url=url)
-        return FeedState(**{k: v for k, v in row._mapping.items()} | {"fetch_url": row.fetch_url or url})
+        return FeedState.from_row(row) if row is not None else FeedState(url=url, fetch_url=url)
 
     def all_feed_states(self) -> list[FeedState]:
         with self.transaction() as conn:
             rows = conn.execute(select(feeds)).all()
-        return [FeedState(**{k: v for k, v in r._mapping.items()} | {"fetch_url": r.fetch_url or r.url}) for r in rows]
+        return [FeedState.from_row(r) for r in rows]
+
+    def record_schedule(self, url: str, *, interval_seconds: float, next_poll_at: str) -> None:
+        with self.transaction() as conn:
+            if not conn.execute(select(feeds.c.url).where(feeds.c.url == url)).first():
+                conn.execute(insert(feeds).values(url=url, fetch_url=url, error_count=0, articles_archived=0))
+            conn.execute(update(feeds).where(feeds.c.url == url).values(
+                interval_seconds=interval_seconds, next_poll_at=next_poll_at))
 
     def record_poll(self, url: str, *, error: str | None, fetch_url: str | None = None, etag: str | None = None,
                     last_modified: str | None = None, archived: int = 0) -> None:
@@ -229,3 +254,154 @@ class Store:
 
     def clear_failure(self, conn: Connection, keys: Iterable[str]) -> None:
         conn.execute(failures.delete().where(failures.c.key.in_(list(keys))))
+
+    # --- backfill checkpoints ---------------------------------------------------------------------------
+
+    def backfill_checkpoint(self, source: str, document: str = "") -> BackfillCheckpoint | None:
+        table = schema.backfill
+        with self.transaction() as conn:
+            row = conn.execute(select(table).where(table.c.source == source, table.c.document == document)).first()
+        return BackfillCheckpoint.from_row(row) if row else None
+
+    def backfill_checkpoints(self, source: str) -> list[BackfillCheckpoint]:
+        """A source's own row, then its documents in reading order."""
+        table = schema.backfill
+        with self.transaction() as conn:
+            rows = conn.execute(select(table).where(table.c.source == source).order_by(table.c.seq)).all()
+        return [BackfillCheckpoint.from_row(r) for r in rows]
+
+    def save_backfill_checkpoint(self, checkpoint: BackfillCheckpoint) -> None:
+        with self.transaction() as conn:
+            self._save_backfill_checkpoint(conn, checkpoint)
+
+    @staticmethod
+    def _save_backfill_checkpoint(conn: Connection, checkpoint: BackfillCheckpoint) -> None:
+        table = schema.backfill
+        values = checkpoint.values() | {"updated_at": utc_now()}
+        key = (table.c.source == checkpoint.source, table.c.document == checkpoint.document)
+        if conn.execute(update(table).where(*key).values(**values)).rowcount == 0:
+            conn.execute(insert(table).values(**values))
+
+    def start_backfill_pass(self, source: str, feed_url: str | None) -> BackfillCheckpoint:
+        """A new pass over `source`: its documents are forgotten, its position reset; `reached` is kept, as
+        the previous pass's reach decides where the new one may stop."""
+        previous = self.backfill_checkpoint(source)
+        checkpoint = BackfillCheckpoint(source, feed_url=feed_url, reached=previous.reached if previous else None)
+        table = schema.backfill
+        with self.transaction() as conn:
+            conn.execute(table.delete().where(table.c.source == source))
+            self._save_backfill_checkpoint(conn, checkpoint)
+        return checkpoint
+
+    def add_backfill_documents(self, source: str, documents: Iterable[tuple[str, int, str | None]], limit: int,
+                               expanded: BackfillCheckpoint | None = None) -> int:
+        """Queue (url, depth, lastmod) documents of `source` not queued before, up to `limit` documents in all,
+        and save `expanded` (the index that listed them) in the same transaction. Returns how many were added."""
+        table = schema.backfill
+        added = 0
+        with self.transaction() as conn:
+            known_rows = conn.execute(select(func.count(), func.max(table.c.seq))
+                                      .where(table.c.source == source, table.c.document != "")).first()
+            count, seq = known_rows[0], known_rows[1] or 0
+            for url, depth, lastmod in documents:
+                if count >= limit:
+                    break
+                if conn.execute(select(table.c.seq).where(table.c.source == source, table.c.document == url)).first():
+                    continue
+                count, seq, added = count + 1, seq + 1, added + 1
+                conn.execute(insert(table).values(source=source, document=url, seq=seq, depth=depth,
+                                                  status="pending", position=0, lastmod=lastmod,
+                                                  updated_at=utc_now()))
+            if expanded is not None:
+                self._save_backfill_checkpoint(conn, expanded)
+        return added
+
+    def next_backfill_document(self, source: str, after_seq: int = 0) -> BackfillCheckpoint | None:
+        """The first document of `source` still pending, after the one numbered `after_seq`."""
+        table = schema.backfill
+        with self.transaction() as conn:
+            row = conn.execute(select(table).where(table.c.source == source, table.c.document != "",
+                                                   table.c.status == "pending", table.c.seq > after_seq)
+                               .order_by(table.c.seq).limit(1)).first()
+        return BackfillCheckpoint.from_row(row) if row else None
+
+    def unfinished_backfill_sources(self, feed_urls: Iterable[str]) -> list[BackfillCheckpoint]:
+        """Sources assigned to these feeds that a run left unfinished (a sitemap found in robots.txt)."""
+        table = schema.backfill
+        with self.transaction() as conn:
+            rows = conn.execute(select(table).where(table.c.document == "", table.c.status != "closed",
+                                                    table.c.feed_url.in_(list(feed_urls)))).all()
+        return [BackfillCheckpoint.from_row(r) for r in rows]
+
+    def close_backfill(self, sources: Iterable[str]) -> None:
+        """The run that finished these sources is over: their next run is a new pass."""
+        table = schema.backfill
+        sources = list(sources)
+        with self.transaction() as conn:
+            for source in sources:
+                done = (table.c.source == source, table.c.document == "", table.c.status == "done")
+                if conn.execute(update(table).where(*done).values(status="closed", updated_at=utc_now())).rowcount:
+                    conn.execute(table.delete().where(table.c.source == source, table.c.document != ""))
+
+    # --- securities (crawler grep --ticker) -------------------------------------------------------------
+
+    @staticmethod
+    def add_tickers(conn: Connection, article_id: int, tickers: Iterable[str]) -> None:
+        """Inside the `transaction()` that inserts the article."""
+        rows = [{"article_id": article_id, "ticker": ticker} for ticker in sorted(set(tickers))]
+        if rows:
+            conn.execute(insert(schema.article_tickers), rows)
+
+    def articles_with_ticker(self, ticker: str) -> list[tuple[str, str, str]]:
+        """(path, title, published) of every archived article that names `ticker` (normal form)."""
+        table = schema.article_tickers
+        with self.transaction() as conn:
+            rows = conn.execute(
+                select(articles.c.path, articles.c.title, articles.c.published)
+                .join(table, table.c.article_id == articles.c.id).where(table.c.ticker == ticker)
+            ).all()
+        return [tuple(row) for row in rows]
+
+
+    # --- writes in progress -----------------------------------------------------------------------------
+
+    def pending_path(self, link: str) -> str | None:
+        with self.transaction() as conn:
+            return conn.execute(select(pending_writes.c.path).where(pending_writes.c.link == link)).scalar()
+
+    def path_pending_for_another(self, rel_path: str, link: str) -> bool:
+        with self.transaction() as conn:
+            owner = conn.execute(select(pending_writes.c.link).where(pending_writes.c.path == rel_path)).scalar()
+        return owner is not None and owner != link
+
+    def announce_write(self, link: str, rel_path: str) -> None:
+        with self.transaction() as conn:
+            conn.execute(pending_writes.delete().where(pending_writes.c.link == link))
+            conn.execute(insert(pending_writes).values(link=link, path=rel_path))
+
+    @staticmethod
+    def clear_pending(conn: Connection, link: str) -> None:
+        conn.execute(pending_writes.delete().where(pending_writes.c.link == link))
+
+@dataclass(frozen=True, slots=True)
+class BackfillCheckpoint:
+    """Where a backfill source (document '') or one of its sitemap documents stands; see schema.backfill."""
+
+    source: str
+    document: str = ""
+    status: str = "running"
+    position: int = 0
+    next_url: str | None = None
+    digest: str | None = None
+    seq: int = 0
+    depth: int = 0
+    lastmod: str | None = None
+    feed_url: str | None = None
+    reached: str | None = None
+
+    @classmethod
+    def from_row(cls, row) -> "BackfillCheckpoint":
+        return cls(**{k: v for k, v in row._mapping.items() if k in cls.__dataclass_fields__})
+
+    def values(self) -> dict:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}

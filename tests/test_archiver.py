@@ -1,0 +1,63 @@
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from crawler.archive import parse_post
+from crawler.archive.archiver import Archiver
+from crawler.errors import ArchiveError
+from crawler.models import Article
+from crawler.state.store import Store
+
+CST = timezone(timedelta(hours=8))
+MARKETS = ("金融", "新浪财经", "新浪财经－国內")
+MACRO = ("金融", "新浪财经", "新浪财经－宏观")
+
+
+def article(category_path=MARKETS, link="https://finance.sina.com.cn/a/1.shtml") -> Article:
+    return Article(link=link, title="央行：降准释放长期资金", published=datetime(2022, 2, 9, 11, 10, 19, tzinfo=CST),
+                   author="王爱文", source="新浪财经", image=None, body="正文。\n", extracted_from="page",
+                   feed_url="https://f/rss", category_path=category_path, urls=(link,))
+
+
+@pytest.fixture
+def archiver(tmp_path):
+    store = Store(f"sqlite:///{tmp_path}/state.sqlite3")
+    yield Archiver(tmp_path / "archive", ZoneInfo("Asia/Shanghai"), store)
+    store.close()
+
+
+def test_a_story_in_a_second_feed_and_at_a_second_url_updates_the_post(archiver):
+    rel = archiver.add(article(), "h1", ["url:https://finance.sina.com.cn/a/1.shtml"])
+    stored = archiver.store.find_by_hash("h1")
+    assert archiver.add_appearance(stored, MACRO, "https://copy.example/1", ["url:https://copy.example/1"])
+    front, _ = parse_post((archiver.root / rel).read_text(encoding="utf-8"))
+    assert front["categories"] == [list(MARKETS), list(MACRO)] and front["syndicated"] == ["https://copy.example/1"]
+    assert front["date"] == "2022-02-09 11:10:19"  # rewritten as it was: naive, unquoted
+    assert not archiver.add_appearance(archiver.store.find_by_hash("h1"), MACRO, None, [])
+
+
+def test_a_post_written_by_a_run_that_died_before_indexing_it_is_reused(archiver):
+    # the crashed run announced the path and renamed the file into place, then died before the commit
+    first = article(MARKETS)
+    rel = archiver.add(first, "h1", ["url:x"])
+    with archiver.store.transaction() as conn:
+        conn.exec_driver_sql("DELETE FROM article_keys")
+        conn.exec_driver_sql("DELETE FROM articles")
+        conn.exec_driver_sql(f"INSERT INTO pending_writes VALUES ('{first.link}', '{rel}')")
+    # the next run meets the story in the other feed first: it must still land in the same file
+    again = archiver.add(article(MACRO), "h1", ["url:x"])
+    assert again == rel
+    assert len(list(archiver.root.rglob("*.md"))) == 1
+
+
+def test_a_failed_write_leaves_no_row(archiver, monkeypatch):
+    import crawler.archive.archiver as module
+
+    def disk_full(path, text):
+        raise ArchiveError(f"cannot write {path}: no space left on device (free some disk space)")
+
+    monkeypatch.setattr(module, "write_atomic", disk_full)
+    with pytest.raises(ArchiveError, match="no space left"):
+        archiver.add(article(), "h1", ["url:x"])
+    assert archiver.store.find_article(["url:x"]) is None and archiver.store.count_articles() == 0
