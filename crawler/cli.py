@@ -1,4 +1,4 @@
-"""Command line: `crawler once | ...`. Imports of the heavy stack happen inside the commands, so
+"""Command line: `crawler once | daemon | status | ...`. Imports of the heavy stack happen inside the commands, so
 `crawler --help` starts fast.
 
 Exit codes (also in README.md):
@@ -46,13 +46,86 @@ def build_parser() -> argparse.ArgumentParser:
                                       "Made for cron and CI.")
     once.add_argument("--feed", action="append", default=[], metavar="NAME",
                       help="only this feed (name or URL); repeatable")
+
+    daemon = sub.add_parser("daemon", parents=[common], help="poll every feed on its own schedule until stopped",
+                            description="Poll each enabled feed at its adaptive interval until SIGTERM or SIGINT "
+                                        "(graceful stop, exit 0). SIGHUP reloads the configuration.")
+    daemon.add_argument("--metrics-port", type=int, metavar="PORT",
+                        help="serve Prometheus metrics on /metrics and a health check on /healthz (off by default)")
+    daemon.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST",
+                        help="address for --metrics-port (default 127.0.0.1)")
+
+    status = sub.add_parser("status", parents=[common], help="table of feeds from state: last success, errors, "
+                            "next poll", description="Show each configured feed's state (readable while the "
+                            "daemon runs): last success, last error and its count, next poll, articles archived, "
+                            "current interval.")
+    status.add_argument("--json", action="store_true", help="one JSON object per feed, in a list")
+
+    grep = sub.add_parser("grep", parents=[common], help="list archived articles that name a security",
+                          description="List the archived articles whose front matter names a security (title, "
+                                      "date, path), newest first: from the state index, else by reading the "
+                                      "archive's front matter. Any spelling of a code works: 600519, SH600519, "
+                                      "600519.SS, 700.HK, $AAPL; so does a company name from the name table.")
+    grep.add_argument("--ticker", required=True, metavar="CODE", help="the security: a code or a company name")
+    grep.add_argument("--since", metavar="WHEN", help="only articles published since: a span back from now "
+                      "(7d, 12h) or a date (2024-05-01)")
+    grep.add_argument("--files", action="store_true", help="read the archive's front matter even when the state "
+                      "index is there (for an archive edited by hand)")
+    grep.add_argument("--json", action="store_true", help="one JSON object per article, one per line")
+
+    backfill = sub.add_parser(
+        "backfill", parents=[common], help="archive the history behind feeds, sitemaps and URL lists; resumable",
+        description="Archive what feeds no longer show: their older pages (RFC 5005 links, JSON Feed next_url, or "
+                    "the feed's page_url), sitemaps, URL lists. Same dedup and archive as `once`; interrupted, "
+                    "the same command continues where it stopped.")
+    backfill.add_argument("--all", action="store_true", help="walk back through every enabled feed")
+    backfill.add_argument("--feed", action="append", default=[], metavar="NAME",
+                          help="walk back through this feed (name or URL); repeatable. With --urls or --sitemap "
+                               "URL: the one feed their articles are filed under")
+    backfill.add_argument("--pages", type=_positive_int, metavar="N", help="read at most N pages of each feed")
+    backfill.add_argument("--since", metavar="WHEN", help="only articles published from WHEN: a date (2024-01-31), "
+                          "a date and time, or a duration back from now (30d, 12h)")
+    backfill.add_argument("--until", metavar="WHEN", help="only articles published until WHEN (a date: its end)")
+    backfill.add_argument("--sitemap", action="append", default=[], metavar="URL",
+                          help="read this sitemap or sitemap index (gzip too); 'auto': those listed in the "
+                               "robots.txt of each walked feed's site; repeatable")
+    backfill.add_argument("--urls", action="append", default=[], metavar="FILE",
+                          help="archive the URLs in FILE, one a line ('-': standard input); repeatable")
+    backfill.add_argument("--dry-run", action="store_true", help="fetch feed pages and sitemaps but no article: "
+                          "list the articles that would be fetched (URL, date, category path; tab-separated)")
+    backfill.add_argument("--rate", metavar="N/UNIT", help="at most N requests per UNIT to any one host for this "
+                          "run, e.g. 1/s, 30/m, 1/5s")
+
+    extract = sub.add_parser(
+        "extract", parents=[common], help="show what the archiver makes of one page (URL or file)",
+        description="Run one page through the archiver's extraction (site rules, feed keys, metadata) and print the "
+                    "post it would write, or its fields as JSON. Nothing is archived. How to check a site and "
+                    "write a site rule.")
+    extract.add_argument("target", metavar="URL|FILE", help="page to fetch (http/https) or HTML file to read")
+    extract.add_argument("--url", metavar="URL", help="for a FILE: the address it was served from (site rules "
+                         "match it; relative links resolve against it)")
+    extract.add_argument("--feed", metavar="NAME", help="apply this feed's keys (selectors, encoding, proxy) and "
+                         "file the post under its categories")
+    extract.add_argument("--json", action="store_true", help="print title, author, published, image, tags, body, "
+                         "extracted_from and the rules applied as JSON")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
 
 
 # Command name → "module:function" run with the parsed arguments, returning the exit code. Imported only
 # when the command runs, so `crawler --help` loads none of the crawling stack.
 COMMANDS = {
     "once": "crawler.commands.once:run",
+    "daemon": "crawler.commands.daemon:run",
+    "status": "crawler.commands.status:run",
+    "grep": "crawler.commands.grep:run",
+    "backfill": "crawler.commands.backfill:run",
+    "extract": "crawler.commands.extract:run",
 }
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import string
 from pathlib import Path
 from typing import Annotated, Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -126,6 +127,38 @@ class ExtractSettings(_Section):
     """Extraction processes; 0 means one per CPU core."""
     max_entry_attempts: int = Field(5, ge=1, le=100)
     """Runs in which a failing article is tried before it is given up."""
+    sites: tuple[Path, ...] = ()
+    """Site rules files read after the shipped config/sites.yaml, each extending and overriding the ones
+    before (crawler/extract/rules.py, README "Site rules")."""
+
+
+class DaemonSettings(_Section):
+    min_interval: Duration = 60.0
+    """Shortest adaptive interval (a feed configured shorter keeps its own)."""
+    max_interval: Duration = 3600.0
+    """Longest adaptive interval, failures included (a feed configured longer keeps its own)."""
+    jitter: float = Field(0.1, ge=0.0, le=0.5)
+    """Share of the interval by which a poll moves at random (at most a minute)."""
+    startup_spread: Duration = 60.0
+    """Feeds due at start-up are spread over this long (or their interval, if shorter)."""
+    shutdown_grace: Duration = 8.0
+    """On SIGTERM/SIGINT, how long in-flight articles may take to finish."""
+
+
+class BackfillSettings(_Section):
+    category: str = Field("Backfill", min_length=1)
+    """Top level of the category path of URLs (--urls, --sitemap) not assigned to a feed with --feed."""
+    source: str | None = Field(None, min_length=1)
+    """Their `source` (second level); default: the Google News publication name, else the site's host name."""
+    name: str | None = Field(None, min_length=1)
+    """Their third level; default: the site's host name."""
+    max_sitemap_bytes: Size = 50_000_000
+    """Cap on a sitemap after decompression (the sitemap protocol allows 50 MB)."""
+
+
+class EnrichSettings(_Section):
+    companies: Path | None = None
+    """The user's company table (CSV: code,name,aliases), added to the shipped one; see crawler.enrich."""
 
 
 class FeedDefaults(_Section):
@@ -133,6 +166,7 @@ class FeedDefaults(_Section):
     source: str | None = None
     interval: Duration = 600.0
     timezone: str | None = None
+    enrich: bool | None = None
 
 
 class FeedSpec(_Section):
@@ -147,8 +181,30 @@ class FeedSpec(_Section):
     """Zone of dates given without offset; default: Asia/Shanghai for Chinese text, else UTC."""
     article_selector: str | None = None
     drop_selectors: tuple[str, ...] = ()
+    date_selector: str | None = None
+    author_selector: str | None = None
+    image_selector: str | None = None
+    encoding: str | None = None
+    """Encoding of the feed's article pages, overriding what their server and markup declare."""
     fetch_pages: bool = True
     """False: archive the feed's own full text without fetching article pages."""
+    enrich: bool = True
+    """Find the securities each article names (front matter `tickers`, `companies`, codes in `tags`)."""
+    page_url: str | None = None
+    """Backfill: address of older pages for a feed that pages without links, `{n}` the page number (2 for the
+    second page); relative to the feed URL (`?page={n}`)."""
+    proxy: str | None = None
+    """Proxy for this feed's requests (feed, pages, robots.txt), in place of network.proxy and *_PROXY."""
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        v = v.strip()
+        if not re.match(r"^https?://[^/\s?#]+/?$", v, re.IGNORECASE):
+            raise ValueError(f"{v!r} is not a proxy URL; write it as http://host:port or https://host:port")
+        return v
 
     @field_validator("url")
     @classmethod
@@ -170,7 +226,7 @@ class FeedSpec(_Section):
     def _zone(cls, v: str | None) -> str | None:
         return ArchiveSettings._known_zone(v) if v else v
 
-    @field_validator("article_selector", "drop_selectors")
+    @field_validator("article_selector", "drop_selectors", "date_selector", "author_selector", "image_selector")
     @classmethod
     def _valid_css(cls, v):
         if v:
@@ -180,13 +236,38 @@ class FeedSpec(_Section):
                 compile_selector(selector)
         return v
 
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        from .extract.rules import check_encoding  # only for feeds that set one
+
+        return check_encoding(v)
+
+    @field_validator("page_url")
+    @classmethod
+    def _page_template(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        v = v.strip()
+        try:
+            fields = [name for _, name, _, _ in string.Formatter().parse(v) if name is not None]
+            v.format(n=2)
+        except (KeyError, IndexError, ValueError):
+            fields = []
+        if not fields or set(fields) != {"n"}:
+            raise ValueError(f"{v!r} must name the page number as {{n}} and nothing else in braces, e.g. ?page={{n}}")
+        return v
+
     @property
     def category_path(self) -> CategoryPath:
         return (self.category, self.source, self.name)
 
     @property
     def rules(self) -> ExtractRules:
-        return ExtractRules(self.article_selector, self.drop_selectors)
+        return ExtractRules(self.article_selector, self.drop_selectors, self.date_selector, self.author_selector,
+                            self.image_selector, self.encoding)
 
 
 class Settings(_Section):
@@ -194,6 +275,9 @@ class Settings(_Section):
     state: StateSettings = StateSettings()
     network: NetworkSettings = NetworkSettings()
     extract: ExtractSettings = ExtractSettings()
+    daemon: DaemonSettings = DaemonSettings()
+    backfill: BackfillSettings = BackfillSettings()
+    enrich: EnrichSettings = EnrichSettings()
     defaults: FeedDefaults = FeedDefaults()
     feeds: tuple[FeedSpec, ...] = ()
     source_file: Path | None = None
@@ -229,7 +313,7 @@ class Settings(_Section):
 
 # --- loading --------------------------------------------------------------------------------------------
 
-_SECTIONS = ("archive", "state", "network", "extract")
+_SECTIONS = ("archive", "state", "network", "extract", "daemon", "backfill", "enrich")
 
 
 def env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:

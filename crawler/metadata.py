@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from .archive.frontmatter import clean_title
 from .config import FeedSpec
 from .extract.bylines import clean_author
 from .models import Article, Extracted, ExtractedFrom, FeedEntry
@@ -52,7 +53,8 @@ def assemble(feed: FeedSpec, entry: FeedEntry, extracted: Extracted, *, extracte
     urls = {canonical_url(u) for u in (entry.link, final_url, link) if u}
     return Article(
         link=link,
-        title=entry.title or extracted.title or link,
+        # A title of nothing but control or bidi characters is no title: it would be empty in the post.
+        title=next((t for t in (entry.title, extracted.title) if t and clean_title(t)), link),
         published=published,
         author=clean_author(entry.author) or extracted.author,
         source=feed.source,

@@ -77,12 +77,20 @@ class ParsedFeed:
 
 @dataclass(frozen=True, slots=True)
 class ExtractRules:
-    """Per-feed refinements of article extraction."""
+    """Refinements of article extraction for one page: a site rule's and the feed's, merged (`extract.rules`)."""
 
     article_selector: str | None = None
     """CSS selector of the node holding the article; the rest of the page is ignored."""
     drop_selectors: tuple[str, ...] = ()
     """CSS selectors of nodes removed before extraction (promo blocks, share bars...)."""
+    date_selector: str | None = None
+    """CSS selector of the element giving the publication date (its datetime/content attribute or text)."""
+    author_selector: str | None = None
+    """CSS selector of the element(s) naming the author; labels such as "作者：" and "By" are removed."""
+    image_selector: str | None = None
+    """CSS selector of the lead image (an <img>, a <meta> with content, or an element holding an <img>)."""
+    encoding: str | None = None
+    """Encoding of the page, overriding what the server and the page declare (for sites that lie)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,3 +130,7 @@ class Article:
     tags: tuple[str, ...] = ()
     urls: tuple[str, ...] = field(default=())
     """Every URL known to name this article (feed link variants, final URL after redirects, canonical)."""
+    tickers: tuple[str, ...] = ()
+    """Securities the title and body name, normalised (`600519.SH`, `00700.HK`, `AAPL`), sorted; see enrich."""
+    companies: tuple[str, ...] = ()
+    """Company names as the text wrote them, one per security found through the name table."""

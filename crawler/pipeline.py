@@ -9,12 +9,15 @@ again and the entry gets its retry.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
+from collections import Counter
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import AsyncIterable, AsyncIterator, Iterable, Mapping
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from .archive.archiver import Archiver
@@ -23,9 +26,13 @@ from .dedup import content_hash, guid_key, url_key
 from .errors import (ArchiveError, BlockedAddress, BlockedByRobots, CrawlerError, ExtractionError, FeedError,
                      FetchError, UnsupportedScheme)
 from .extract.pool import ExtractionPool
+from .extract.rules import SiteRules, configured_site_rules
 from .fetch import Fetcher
+from .enrich import load_companies
 from .metadata import assemble
-from .models import Extracted, ExtractedFrom, FeedEntry, ParsedFeed
+from .jobqueue import HostFairQueue
+from .metrics import Metrics
+from .models import Article, Extracted, ExtractedFrom, FeedEntry, Fetched, ParsedFeed
 from .state.store import Store, StoredArticle
 
 log = logging.getLogger("crawler")
@@ -60,6 +67,7 @@ class FeedRun:
 
     feed: FeedSpec
     pending: int = 0
+    queued: int = 0
     failures: int = 0
     archived: int = 0
     settled: asyncio.Event = field(default_factory=asyncio.Event)
@@ -80,6 +88,8 @@ class PollResult:
     error: FetchError | FeedError | None = None
     not_modified: bool = False
     entries: int = 0
+    queued: int = 0
+    """Entries not archived before: sent to the article workers."""
     archived: int = 0
     failures: int = 0
     ttl_seconds: int | None = None
@@ -121,19 +131,28 @@ def feed_label(feed: FeedSpec) -> str:
 
 
 class Pipeline:
-    def __init__(self, settings: Settings, store: Store, fetcher: Fetcher, pool: ExtractionPool):
+    def __init__(self, settings: Settings, store: Store, fetcher: Fetcher, pool: ExtractionPool,
+                 metrics: Metrics | None = None):
         self.settings = settings
+        self.metrics = metrics or Metrics()
         self.store = store
         self.fetcher = fetcher
         self.pool = pool
         self.archiver = Archiver(settings.archive.dir, settings.archive.zone, store)
+        self.companies = load_companies(settings.enrich.companies)
+        self.site_rules = configured_site_rules(settings.extract.sites)
         self.stats = RunStats()
-        self._queue: asyncio.Queue[ArticleJob] = asyncio.Queue(maxsize=2 * settings.network.concurrency)
+        self._queue: HostFairQueue[ArticleJob] = HostFairQueue(maxsize=2 * settings.network.concurrency,
+                                                               per_host=settings.network.per_host)
         self._workers: list[asyncio.Task] = []
         self._in_flight: dict[str, asyncio.Event] = {}
         self._page_failures: dict[str, tuple[float, FetchError | ExtractionError]] = {}
         # Dedup check and write happen under one lock: two copies of a story must not both look new.
         self._commit = asyncio.Lock()
+        self.metrics.watch_queue(self._queue.qsize)
+        self._draining = False
+        self._queued: Counter[tuple[str, str]] = Counter()
+        self._settling: set[asyncio.Task] = set()
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
@@ -143,22 +162,28 @@ class Pipeline:
         return self
 
     async def __aexit__(self, *exc) -> None:
-        for task in self._workers:
+        # Settlements still open belong to articles cut off by shutdown: their feeds keep their old validators.
+        tasks = self._workers + list(self._settling)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     # --- feeds ------------------------------------------------------------------------------------------
 
-    async def poll(self, feed: FeedSpec) -> PollResult:
-        """Fetch a feed, archive what is new in it."""
+    async def poll(self, feed: FeedSpec, *, wait: bool = True) -> PollResult:
+        """Fetch a feed and queue its new entries. With `wait`, return once every entry is settled; without
+        (the daemon), return once they are queued and settle in the background (`wait_settled`), so a slow
+        article does not delay the feed's next poll."""
         state = self.store.feed_state(feed.url)
         try:
-            fetched = await self.fetcher.fetch_feed(state.fetch_url, etag=state.etag,
-                                                    last_modified=state.last_modified)
+            with self.metrics.fetch_seconds.labels("feed").time():
+                fetched = await self.fetcher.via(feed.proxy).fetch_feed(
+                    state.fetch_url, etag=state.etag, last_modified=state.last_modified)
             if fetched.not_modified:
                 self.store.record_poll(feed.url, error=None, etag=state.etag, last_modified=state.last_modified)
                 log.info("%s: not modified", feed_label(feed))
                 self.stats.feeds_ok += 1
+                self.metrics.polls.labels(feed.name, "not_modified").inc()
                 return PollResult(ok=True, not_modified=True, headers=fetched.headers)
             zone = ZoneInfo(feed.timezone) if feed.timezone else None
             parsed = await self.pool.parse_feed(fetched.body, fetched.url, fetched.content_type, zone)
@@ -169,26 +194,51 @@ class Pipeline:
                         feed_label(feed), fetched.url)
         for warning in parsed.warnings:
             log.warning("%s: %s", feed_label(feed), warning)
+        self.stats.feeds_ok += 1
+        self.metrics.polls.labels(feed.name, "ok").inc()
 
-        run = await self.archive_entries(feed, parsed.entries)
+        run = FeedRun(feed)
+        await self._submit_all(run, parsed.entries)
+        settle = self._record_settled(run, fetched, len(parsed.entries))
+        if wait:
+            await settle
+        else:
+            task = asyncio.create_task(settle, name=f"settle {feed.url}")
+            self._settling.add(task)
+            task.add_done_callback(self._settling.discard)
+        return PollResult(ok=True, entries=len(parsed.entries), queued=run.queued, archived=run.archived,
+                          failures=run.failures, ttl_seconds=parsed.ttl_seconds, headers=fetched.headers,
+                          feed=parsed)
+
+    async def _record_settled(self, run: FeedRun, fetched: Fetched, entries: int) -> None:
+        await run.settled.wait()
         complete = run.failures == 0
         self.store.record_poll(
-            feed.url, error=None, archived=run.archived,
+            run.feed.url, error=None, archived=run.archived,
             fetch_url=fetched.url if fetched.permanent_redirect else None,
             # Without validators the next poll gets the whole feed back, and with it the failed entries.
             etag=fetched.etag if complete else None, last_modified=fetched.last_modified if complete else None,
         )
-        log.info("%s: %d entries, %d new articles%s", feed_label(feed), len(parsed.entries), run.archived,
+        log.info("%s: %d entries, %d new articles%s", feed_label(run.feed), entries, run.archived,
                  f", {run.failures} failed (retried next run)" if run.failures else "")
-        self.stats.feeds_ok += 1
-        return PollResult(ok=True, entries=len(parsed.entries), archived=run.archived, failures=run.failures,
-                          ttl_seconds=parsed.ttl_seconds, headers=fetched.headers, feed=parsed)
+
+    async def wait_settled(self, timeout: float | None = None) -> bool:
+        """Wait for the background settlements of `poll(wait=False)`; False if some were still open."""
+        if not self._settling:
+            return True
+        _, late = await asyncio.wait(set(self._settling), timeout=timeout)
+        return not late
 
     async def archive_entries(self, feed: FeedSpec, entries: Iterable[FeedEntry] | AsyncIterable[FeedEntry]
                               ) -> FeedRun:
         """Queue each entry as an article job and wait until every one is settled (archived, known, failed).
         The queue is bounded: a long (async) iterable is consumed only as fast as the workers take jobs."""
         run = FeedRun(feed)
+        await self._submit_all(run, entries)
+        await run.settled.wait()
+        return run
+
+    async def _submit_all(self, run: FeedRun, entries: Iterable[FeedEntry] | AsyncIterable[FeedEntry]) -> None:
         run.pending = 1  # the submission itself, so `settled` cannot fire before every entry is queued
         if isinstance(entries, AsyncIterable):
             async for entry in entries:
@@ -197,30 +247,49 @@ class Pipeline:
             for entry in entries:
                 await self._submit(run, entry)
         run.finish_one()
-        await run.settled.wait()
-        return run
 
     async def _submit(self, run: FeedRun, entry: FeedEntry) -> None:
         keys = entry_keys(run.feed, entry)
-        if keys:
-            run.pending += 1
-            await self._queue.put(ArticleJob(run, entry, keys))
+        if not keys or (run.feed.url, keys[0]) in self._queued:
+            return  # nothing to name it by, or this feed's previous poll is still on it
+        known = self.store.find_article(keys)
+        if known:  # the common case on a busy feed: settled here, without a worker
+            self._seen_again(known, run.feed, keys)
+            return
+        run.pending += 1
+        run.queued += 1
+        self._queued[(run.feed.url, keys[0])] += 1
+        page_host = urlsplit(entry.link).hostname if run.feed.fetch_pages and entry.link else None
+        await self._queue.put(page_host or "", ArticleJob(run, entry, keys))
 
     def _feed_failed(self, feed: FeedSpec, error: FetchError | FeedError) -> PollResult:
         self.store.record_poll(feed.url, error=error.reason)
         log.error("%s: %s; will retry on the next run", feed_label(feed), error.reason)
         self.stats.feeds_failed += 1
+        self.metrics.polls.labels(feed.name, "failed").inc()
+        self.metrics.failure(error)
         return PollResult(ok=False, error=error)
 
     # --- articles ---------------------------------------------------------------------------------------
 
+    def drain(self) -> None:
+        """Stop taking queued article jobs (shutdown): jobs already running finish, the queued ones settle as
+        failed at once, so their feeds keep no validators and are fetched in full next time."""
+        self._draining = True
+
     async def _worker(self) -> None:
         while True:
-            job = await self._queue.get()
+            host, job = await self._queue.get()
+            if self._draining:
+                await self._queue.done(host)
+                self._unqueue(job)
+                job.run.finish_one(failed=True)
+                continue
             try:
                 outcome = await self._process(job)
             except ArchiveError as e:
                 log.error("%s", e)
+                self.metrics.failure(e)
                 self.stats.write_errors += 1
                 outcome = "failed"
             except Exception as e:  # noqa: BLE001 - a bug must cost one article, not the run
@@ -229,8 +298,16 @@ class Pipeline:
                 log.debug("traceback", exc_info=True)
                 outcome = "failed"
             finally:
-                self._queue.task_done()
+                await self._queue.done(host)
+                self._unqueue(job)
+            self.metrics.articles.labels(outcome).inc()
             job.run.finish_one(failed=outcome == "failed", archived=outcome == "archived")
+
+    def _unqueue(self, job: ArticleJob) -> None:
+        slot = (job.run.feed.url, job.keys[0])
+        self._queued[slot] -= 1
+        if self._queued[slot] <= 0:
+            del self._queued[slot]
 
     @asynccontextmanager
     async def _claim(self, keys: Iterable[str]) -> AsyncIterator[None]:
@@ -266,6 +343,8 @@ class Pipeline:
             source = got.source
             article = assemble(feed, entry, got.extracted, extracted_from=source, final_url=got.final_url,
                                fetched_at=got.fetched_at)
+            if feed.enrich:
+                article = await self._with_securities(article)
             keys = set(job.keys) | {url_key(u) for u in article.urls}
             async with self._commit:
                 known = self.store.find_article(keys)
@@ -284,6 +363,14 @@ class Pipeline:
         self.stats.archived += 1
         return "archived"
 
+    async def _with_securities(self, article: Article) -> Article:
+        try:
+            found = await self.pool.find_securities(article.title, article.body, self.companies, article.link)
+        except ExtractionError as e:
+            log.warning("%s: securities not looked up (%s); archived without tickers", article.link, e.reason)
+            return article
+        return replace(article, tickers=found.tickers, companies=found.companies)
+
     def _seen_again(self, known: StoredArticle, feed: FeedSpec, keys: Iterable[str]) -> None:
         self.archiver.add_appearance(known, feed.category_path, None, keys)
         self.stats.known += 1
@@ -297,9 +384,9 @@ class Pipeline:
             repeated = problem is not None
             if problem is None:
                 try:
-                    fetched = await self.fetcher.fetch_page(entry.link)
-                    extracted = await self.pool.extract_page(fetched.body, fetched.content_type, fetched.url,
-                                                             feed.rules)
+                    with self.metrics.fetch_seconds.labels("page").time():
+                        fetched = await self.fetcher.via(feed.proxy).fetch_page(entry.link)
+                    extracted = await extract_fetched_page(self.pool, self.site_rules, feed, fetched)
                     return Extraction(extracted, "page", fetched.url, fetched.fetched_at)
                 except (FetchError, ExtractionError) as e:
                     problem = e
@@ -328,7 +415,9 @@ class Pipeline:
         now = time.monotonic()
         if len(self._page_failures) > 10_000:  # a long-running daemon: forget what has expired
             self._page_failures = {k: v for k, v in self._page_failures.items() if now - v[0] < PAGE_FAILURE_MEMORY}
-        self._page_failures[url_key(url)] = (now, error)
+        # A copy (errors rebuild from their fields): the original's traceback would keep the failed request's
+        # frames, response and client internals alive, some 25 kB per failed page for PAGE_FAILURE_MEMORY.
+        self._page_failures[url_key(url)] = (now, copy.copy(error))
 
     def _article_failed(self, feed: FeedSpec, entry: FeedEntry, key: str, got: Extraction) -> str:
         reason = getattr(got.problem, "reason", str(got.problem))
@@ -337,6 +426,7 @@ class Pipeline:
             log.info("%s: %s: %s (as for another feed moments ago)", feed.name, what, reason)
             return "failed"
         final = isinstance(got.problem, _FINAL_ERRORS)
+        self.metrics.failure(got.problem)
         failure = self.store.record_failure(
             key, feed_url=feed.url, url=entry.link, error=reason,
             max_attempts=1 if final else self.settings.extract.max_entry_attempts)
@@ -351,7 +441,7 @@ class Pipeline:
 
 
 @asynccontextmanager
-async def open_pipeline(settings: Settings) -> AsyncIterator[Pipeline]:
+async def open_pipeline(settings: Settings, metrics: Metrics | None = None) -> AsyncIterator[Pipeline]:
     """Everything a driver needs, opened in order and closed in reverse: archive lock, state, HTTP client,
     extraction processes, article workers."""
     from .archive.writer import ArchiveLock
@@ -360,7 +450,16 @@ async def open_pipeline(settings: Settings) -> AsyncIterator[Pipeline]:
         store = Store(settings.state.database_url)
         try:
             with ExtractionPool(settings.extract.workers) as pool:
-                async with Fetcher(settings.network) as fetcher, Pipeline(settings, store, fetcher, pool) as pipeline:
+                async with Fetcher(settings.network) as fetcher, \
+                        Pipeline(settings, store, fetcher, pool, metrics) as pipeline:
                     yield pipeline
         finally:
             store.close()
+
+
+async def extract_fetched_page(pool: ExtractionPool, site_rules: SiteRules, feed: FeedSpec, fetched: Fetched
+                               ) -> Extracted:
+    """The article on a fetched page, as the archiver extracts it (`crawler extract` runs this too): the site
+    rules for the page's final URL under the feed's own keys, no date later than the fetch."""
+    rules = site_rules.resolve(fetched.url, feed.rules, feed.name).rules
+    return await pool.extract_page(fetched.body, fetched.content_type, fetched.url, rules, now=fetched.fetched_at)

@@ -42,6 +42,7 @@ PACKAGES = {
     "hexo-renderer-marked": "7.0.1",
     "hexo-renderer-ejs": "2.0.0",
     "hexo-generator-category": "2.0.0",
+    "hexo-generator-tag": "2.0.0",
 }
 CACHE = Path(__file__).resolve().parents[1] / ".cache" / f"hexo-{HEXO_VERSION}"
 INSTALLED_MARKER = "installed.json"  # written last: its presence means a complete install
@@ -59,6 +60,11 @@ POST_LAYOUT = """<!doctype html><html><head><meta charset="utf-8"><title><%= pag
 <ul class="categories"><% page.categories.each(function (c) { %><li><%= c.path %></li><% }) %></ul>
 <ul class="tags"><% page.tags.each(function (t) { %><li><%= t.name %></li><% }) %></ul>
 <div class="content"><%- page.content %></div>
+</body></html>
+"""
+TAG_LAYOUT = """<!doctype html><html><head><meta charset="utf-8"></head><body>
+<h1 class="tag"><%= page.tag %></h1>
+<ul class="posts"><% page.posts.each(function (p) { %><li><%= p.title %></li><% }) %></ul>
 </body></html>
 """
 CATEGORY_LAYOUT = """<!doctype html><html><head><meta charset="utf-8"></head><body>
@@ -126,6 +132,7 @@ def site(hexo_modules: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     layouts.mkdir(parents=True)
     (layouts / "post.ejs").write_text(POST_LAYOUT)
     (layouts / "category.ejs").write_text(CATEGORY_LAYOUT)
+    (layouts / "tag.ejs").write_text(TAG_LAYOUT)
 
     posts = root / "source" / "_posts"
     with ArchiveLock(posts):  # leaves the hidden lock file in the archive, which Hexo must skip
@@ -150,6 +157,18 @@ def site(hexo_modules: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
                 link="https://example.com/news/number",
                 published=datetime(2022, 1, 31, 20, 0, 0, tzinfo=NEW_YORK),  # 2022-02-01 09:00 in Shanghai
                 body="MARKER-C\n",
+            ),
+            [MARKETS],
+        )
+        archive_post(
+            posts,
+            make_article(
+                title="贵州茅台三季报出炉",
+                link="https://example.com/news/moutai",
+                body="贵州茅台（600519）发布三季报。MARKER-D\n",
+                tags=("公司",),
+                tickers=("00700.HK", "600519.SH"),
+                companies=("贵州茅台",),
             ),
             [MARKETS],
         )
@@ -244,3 +263,12 @@ def test_install_without_network_skips_the_hexo_tests(tmp_path, monkeypatch):
     with pytest.raises(pytest.skip.Exception, match="no network"):
         _install(tmp_path / "hexo")
     assert not _installed(tmp_path / "hexo")
+
+
+def test_a_ticker_gets_its_own_tag_page(site):
+    tags = re.findall(r"<li>(.*?)</li>", between_list(post_page(site, "MARKER-D"), "tags"))
+    assert tags == ["公司", "00700.HK", "600519.SH"]
+    pages = {between(page.read_text(encoding="utf-8"), "tag"): page.read_text(encoding="utf-8")
+             for page in (site / "tags").glob("*/index.html")}
+    assert {"600519.SH", "00700.HK", "公司"} <= set(pages)
+    assert "<li>贵州茅台三季报出炉</li>" in pages["600519.SH"] and "<li>1e3</li>" not in pages["600519.SH"]

@@ -43,8 +43,8 @@ _YAML12_FLOAT = re.compile(
 _FRONT_MATTER = re.compile(r"---\n(.*?\n)?---(?:\n|\Z)", re.DOTALL)
 _NO_EXTRA: Mapping[str, object] = MappingProxyType({})
 _STANDARD_KEYS = frozenset({
-    "title", "date", "published", "updated", "author", "source", "categories", "tags", "link", "syndicated",
-    "feed", "headimg", "thumbnail", "comments", "disableNunjucks", "extracted_from",
+    "title", "date", "published", "updated", "author", "source", "categories", "tags", "tickers", "companies",
+    "link", "syndicated", "feed", "headimg", "thumbnail", "comments", "disableNunjucks", "extracted_from",
 })
 _Item = TypeVar("_Item", bound=Hashable)
 
@@ -172,9 +172,15 @@ def _front_matter(
         front["author"] = author
     front["source"] = clean_title(article.source)
     front["categories"] = _categories(categories)
-    tags = _unique(clean_title(tag) for tag in article.tags)
+    # The securities are tags too, so Hexo makes a page per security; the feed's own tags come first.
+    tags = _unique(clean_title(tag) for tag in (*article.tags, *article.tickers))
     if tags:
         front["tags"] = tags
+    if article.tickers:
+        front["tickers"] = list(article.tickers)
+    companies = _unique(clean_title(name) for name in article.companies)
+    if companies:
+        front["companies"] = companies
     front["link"] = article.link
     other_urls = [url for url in _unique(syndicated) if url != article.link]
     if other_urls:

@@ -41,6 +41,7 @@ FEED_ACCEPT = (
     "text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
 )
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+SITEMAP_ACCEPT = "application/xml, text/xml;q=0.9, application/gzip;q=0.8, text/plain;q=0.5, */*;q=0.3"
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT_REDIRECTS = frozenset({301, 308})
 _SCHEMES = ("http", "https")
@@ -70,13 +71,15 @@ async def _take_redirects(response: httpx.Response) -> None:
 class Fetcher:
     """Fetches feeds and pages politely and safely; see the module docstring. Use as `async with`."""
 
-    def __init__(self, settings: NetworkSettings):
+    def __init__(self, settings: NetworkSettings, *, limiter: HostLimiter | None = None):
+        """`limiter`: share another Fetcher's per-host and global limits (see `via`)."""
         self._settings = settings
         self._policy = None if settings.allow_private else AddressPolicy(settings.allowed_hosts)
         self._client, proxied = _build_client(settings, self._policy)
         # Through a proxy the connection-time guard never sees the target, so we look the name up first.
         self._check_host_first = self._policy is not None and proxied
-        self._limiter = HostLimiter(settings.concurrency, settings.per_host)
+        self._limiter = limiter or HostLimiter(settings.concurrency, settings.per_host)
+        self._routes: dict[str, Fetcher] = {}
         self._retry = RetryPolicy(settings.attempts, settings.backoff, settings.max_backoff)
         self._robots = RobotsCache(settings.user_agent, self._load_robots, self._limiter.set_crawl_delay)
 
@@ -89,7 +92,25 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
+        for routed in self._routes.values():
+            await routed.aclose()
         await self._client.aclose()
+
+    def via(self, proxy: str | None) -> Fetcher:
+        """This Fetcher, sending every request through `proxy` (a feed's own `proxy:`, which replaces
+        network.proxy and the *_PROXY variables for it); itself when `proxy` is None.
+
+        The per-host and global limits are shared with this Fetcher; robots.txt is read through the proxy
+        too, as the site may answer it differently there. The address guard checks each target before it
+        goes to the proxy.
+        """
+        if proxy is None:
+            return self
+        routed = self._routes.get(proxy)
+        if routed is None:
+            settings = self._settings.model_copy(update={"proxy": proxy})
+            routed = self._routes[proxy] = Fetcher(settings, limiter=self._limiter)
+        return routed
 
     async def fetch_feed(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> Fetched:
         """GET a feed, conditionally when `etag` or `last_modified` is given: status 200, or 304 with an
@@ -110,6 +131,19 @@ class Fetcher:
             Cap(self._settings.max_page_bytes, "network.max_page_bytes"),
             obey_robots=self._settings.obey_robots,
         )
+
+    async def fetch_sitemap(self, url: str, max_bytes: int) -> Fetched:
+        """GET a sitemap (XML, gzip file or text), at most `max_bytes` (backfill.max_sitemap_bytes). Like feeds,
+        sitemaps are published for programs: robots.txt is not consulted."""
+        return await self._fetch(url, {"Accept": SITEMAP_ACCEPT}, Cap(max_bytes, "backfill.max_sitemap_bytes"))
+
+    async def sitemaps_listed(self, url: str) -> tuple[str, ...]:
+        """The sitemaps that the robots.txt of `url`'s site lists (read through the same robots.txt cache)."""
+        return await self._robots.sitemaps(_http_url(url))
+
+    def limit_rate(self, interval: float) -> None:
+        """Start requests to any one host at least `interval` seconds apart, for the rest of this Fetcher's life."""
+        self._limiter.set_min_interval(interval)
 
     async def _load_robots(self, robots_url: str) -> Fetched:
         cap = Cap(MAX_ROBOTS_BYTES, "robots.txt")
@@ -188,7 +222,10 @@ def _build_client(settings: NetworkSettings, policy: AddressPolicy | None) -> tu
     """The client, and whether any request may go through a proxy."""
     # Our semaphores bound the requests in flight; the pool only has to keep up with them.
     limits = httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency)
-    direct = httpx.AsyncHTTPTransport(limits=limits, trust_env=True)
+    try:
+        direct = httpx.AsyncHTTPTransport(limits=limits, trust_env=True)
+    except OSError as e:  # ssl.SSLError, FileNotFoundError: SSL_CERT_FILE or SSL_CERT_DIR is unusable
+        raise ConfigError(f"cannot set up TLS certificate checks ({e}); check SSL_CERT_FILE and SSL_CERT_DIR") from None
     if policy is not None:
         install_guard(direct, policy)
     try:

@@ -29,6 +29,7 @@ class HostLimiter:
         self._global = asyncio.Semaphore(concurrency)
         self._per_host = per_host
         self._hosts: dict[str, _Host] = {}
+        self._min_interval = 0.0
 
     def _host(self, host: str) -> _Host:
         key = host.lower()
@@ -43,6 +44,11 @@ class HostLimiter:
     def crawl_delay(self, host: str) -> float:
         return self._host(host).delay
 
+    def set_min_interval(self, seconds: float) -> None:
+        """Requests to any one host start at least `seconds` apart (a backfill's --rate); a longer crawl delay
+        still wins."""
+        self._min_interval = max(0.0, seconds)
+
     @asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
         """Hold one request's place: a host slot, the host's turn to start, then a global slot."""
@@ -50,7 +56,7 @@ class HostLimiter:
         loop = asyncio.get_running_loop()
         async with state.semaphore:
             async with state.turn:
-                wait = state.last_start + state.delay - loop.time()
+                wait = state.last_start + max(state.delay, self._min_interval) - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
                 await self._global.acquire()

@@ -13,6 +13,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import urljoin
 
 import httpx
 from protego import Protego
@@ -76,6 +77,16 @@ class RobotsCache:
             )
         if rules.parser is not None and not rules.parser.can_fetch(str(url), self._user_agent):
             raise BlockedByRobots(str(url), f"{_robots_url(url)} disallows this URL for our user agent")
+
+    async def sitemaps(self, url: httpx.URL) -> tuple[str, ...]:
+        """The `Sitemap:` URLs of the robots.txt of `url`'s origin, absolute; raise the TransportError of
+        `check` while that robots.txt is unreachable."""
+        rules = await self._rules_for(url)
+        if rules.failure is not None:
+            raise TransportError(_robots_url(url), f"robots.txt could not be read ({rules.failure.reason})")
+        if rules.parser is None:
+            return ()
+        return tuple(dict.fromkeys(urljoin(str(url), s.strip()) for s in rules.parser.sitemaps if s.strip()))
 
     async def _rules_for(self, url: httpx.URL) -> _Rules:
         key = (url.scheme, url.host, url.port)
