@@ -48,6 +48,7 @@ from .config import BackfillSettings, FeedSpec, Settings
 from .errors import CrawlerError, FeedError, FetchError
 from .extract.pool import ExtractionPool
 from .fetch import Fetcher
+from .fetch.limits import origin
 from .models import FeedEntry, Fetched
 from .pipeline import Pipeline, entry_keys, feed_label
 from .sitemaps import SitemapError, SitemapUrl, inflate, parse_sitemap
@@ -286,8 +287,7 @@ class Backfill:
 
     async def _archive(self, feed: FeedSpec, entry: FeedEntry) -> None:
         assert self.pipeline is not None
-        host = (urlsplit(entry.link or feed.url).hostname or "").lower()
-        async with self._host_budget.hold(host):
+        async with self._host_budget.hold(origin(entry.link or feed.url)):
             await self.pipeline.archive_entries(feed, (entry,))
 
     def _list_entry(self, feed: FeedSpec, entry: FeedEntry) -> None:

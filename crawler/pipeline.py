@@ -17,7 +17,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import AsyncIterable, AsyncIterator, Iterable, Mapping
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from .archive.archiver import Archiver
@@ -28,6 +27,7 @@ from .errors import (ArchiveError, BlockedAddress, BlockedByRobots, CrawlerError
 from .extract.pool import ExtractionPool
 from .extract.rules import SiteRules, configured_site_rules
 from .fetch import Fetcher
+from .fetch.limits import origin
 from .enrich import load_companies
 from .metadata import assemble
 from .jobqueue import HostFairQueue
@@ -259,8 +259,8 @@ class Pipeline:
         run.pending += 1
         run.queued += 1
         self._queued[(run.feed.url, keys[0])] += 1
-        page_host = urlsplit(entry.link).hostname if run.feed.fetch_pages and entry.link else None
-        await self._queue.put(page_host or "", ArticleJob(run, entry, keys))
+        page_origin = origin(entry.link) if run.feed.fetch_pages and entry.link else ""
+        await self._queue.put(page_origin, ArticleJob(run, entry, keys))
 
     def _feed_failed(self, feed: FeedSpec, error: FetchError | FeedError) -> PollResult:
         self.store.record_poll(feed.url, error=error.reason)

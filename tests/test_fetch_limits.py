@@ -67,3 +67,31 @@ def test_crawl_delay_is_capped():
     limiter = HostLimiter(concurrency=1, per_host=1)
     limiter.set_crawl_delay("a", 3600)
     assert limiter.crawl_delay("a") == MAX_CRAWL_DELAY
+
+
+def test_limits_apply_per_origin():
+    from crawler.fetch.limits import origin
+
+    assert origin("http://Example.com/a") == origin("http://example.com:80/b") == "http://example.com:80"
+    assert origin("https://example.com/") == "https://example.com:443"
+    assert origin("http://127.0.0.1:8001/x") != origin("http://127.0.0.1:8002/x")
+
+
+async def test_a_crawl_delay_on_one_port_does_not_slow_a_site_on_another():
+    import time as clock
+
+    from crawler.fetch import Fetcher
+    from tests.support.network import fast_network_settings
+    from tests.support.server import LocalServer, Reply
+
+    with LocalServer() as slow, LocalServer() as fast:
+        slow.route("/robots.txt", Reply(body=b"User-agent: *\nCrawl-delay: 5\n"))
+        fast.route("/robots.txt", Reply(body=b"User-agent: *\nAllow: /\n"))
+        for server in (slow, fast):
+            server.route("/p", Reply(body=b"<html><body>x</body></html>", headers={"Content-Type": "text/html"}))
+        async with Fetcher(fast_network_settings()) as fetcher:
+            await fetcher.fetch_page(slow.url("/p"))
+            started = clock.monotonic()
+            for _ in range(3):
+                await fetcher.fetch_page(fast.url("/p"))
+            assert clock.monotonic() - started < 2.5  # the other port's 5 s delay would need 10 s

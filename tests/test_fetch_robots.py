@@ -169,7 +169,7 @@ async def test_rules_are_kept_for_a_day_then_fetched_again():
     clock.now += 2
     await cache.check(PAGE_URL)  # the new robots.txt allows everything
     assert loader.calls == ["https://news.example.com/robots.txt"] * 2
-    assert delays == [("news.example.com", 0.0)] * 2
+    assert delays == [("https://news.example.com:443", 0.0)] * 2
 
 
 async def test_an_unreachable_robots_txt_is_asked_again_after_a_short_while():
@@ -186,4 +186,4 @@ async def test_crawl_delay_is_reported_for_the_host():
     loader, delays = FakeLoader(b"User-agent: *\nCrawl-delay: 7\n"), []
     cache = RobotsCache(TEST_USER_AGENT, loader, lambda host, delay: delays.append((host, delay)))
     await cache.check(PAGE_URL)
-    assert delays == [("news.example.com", 7.0)]
+    assert delays == [("https://news.example.com:443", 7.0)]  # per origin (RFC 9309)

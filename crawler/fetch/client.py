@@ -32,7 +32,7 @@ from ..errors import (
 from ..models import Fetched
 from .body import ACCEPT_ENCODING, Cap, read_body
 from .guard import AddressPolicy, install_guard
-from .limits import HostLimiter
+from .limits import HostLimiter, origin
 from .retry import RetryPolicy, parse_retry_after
 from .robots import MAX_ROBOTS_BYTES, RobotsCache
 
@@ -181,7 +181,7 @@ class Fetcher:
         raise AssertionError("unreachable: tenacity re-raises the last error when attempts run out")
 
     async def _attempt(self, url: httpx.URL, headers: Headers, cap: Cap, truncate: bool) -> Fetched | _Redirect:
-        async with self._limiter.slot(url.host):
+        async with self._limiter.slot(origin(str(url))):
             try:
                 # httpx's read timeout is per read: a server dripping a byte every few seconds never trips it.
                 async with asyncio.timeout(self._settings.total_timeout):

@@ -1,5 +1,8 @@
 """How many requests may be in flight, overall and per host, and how far apart a host's requests start.
 
+A "host" is an origin, scheme://host:port: the unit robots.txt applies to (RFC 9309), so a Crawl-delay
+of one site does not slow another site served from the same machine on another port.
+
 The per-host semaphore is taken before the global one: a caller waiting for a busy host must not sit on a
 global slot that a request to another host could use. Callers hold a slot for one attempt only, never while
 sleeping between retries.
@@ -10,9 +13,22 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 MAX_CRAWL_DELAY = 60.0
 """A robots.txt asking for more would stall a run; we space requests this far apart at most."""
+
+
+def origin(url: str) -> str:
+    """`scheme://host:port` of a URL, the key of every per-host limit."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
+    except ValueError:
+        port = 0
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
 @dataclass

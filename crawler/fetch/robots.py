@@ -28,6 +28,7 @@ from ..errors import (
     UnsupportedScheme,
 )
 from ..models import Fetched
+from .limits import origin
 
 MAX_ROBOTS_BYTES = 500 * 1024
 """RFC 9309 asks parsers to read at least 500 KiB; what lies beyond is ignored."""
@@ -114,7 +115,7 @@ class RobotsCache:
             body = body[: body.rfind(b"\n") + 1]  # a line cut in half could read as a different rule
         text = body.decode("utf-8", errors="replace").removeprefix("\ufeff")
         parser = Protego.parse(text)
-        self._on_crawl_delay(url.host, parser.crawl_delay(self._user_agent) or 0.0)
+        self._on_crawl_delay(origin(str(url)), parser.crawl_delay(self._user_agent) or 0.0)
         return _Rules(parser, None, now + ROBOTS_TTL)
 
 
