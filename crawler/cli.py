@@ -108,6 +108,28 @@ def build_parser() -> argparse.ArgumentParser:
                          "file the post under its categories")
     extract.add_argument("--json", action="store_true", help="print title, author, published, image, tags, body, "
                          "extracted_from and the rules applied as JSON")
+
+    refresh = sub.add_parser(
+        "refresh", parents=[common], help="fetch recent articles again and rewrite the ones that changed",
+        description="Fetch the archived articles published since WHEN again; a changed body or title is written "
+                    "over the post in place, with `updated` set and `revisions` counted. Unchanged posts are not "
+                    "touched.")
+    refresh.add_argument("--since", required=True, metavar="WHEN", help="articles published since: a span back "
+                         "from now (2d, 12h) or a date (2024-05-01)")
+    refresh.add_argument("--feed", action="append", default=[], metavar="NAME",
+                         help="only this feed's articles (name or URL); repeatable")
+
+    sub.add_parser("reindex", parents=[common], help="rebuild the state database's article index from the archive",
+                   description="Read every post of the archive and rebuild the article index of the state "
+                               "database from them alone (URLs, GUIDs, hashes, fingerprints, categories, "
+                               "tickers). Feed state and backfill progress are kept. Exit 1 if some files "
+                               "could not be indexed (listed).")
+    verify = sub.add_parser(
+        "verify", parents=[common], help="check every post and the state index against the files",
+        description="Check every post's front matter, and the state index against the files; print one line "
+                    "per problem. Nothing is changed unless --fix. Exit 1 if problems are left.")
+    verify.add_argument("--fix", action="store_true", help="repair what can be repaired without losing anything: "
+                        "index files the index lacks, drop rows of deleted files, update rows from their files")
     return parser
 
 
@@ -126,6 +148,9 @@ COMMANDS = {
     "grep": "crawler.commands.grep:run",
     "backfill": "crawler.commands.backfill:run",
     "extract": "crawler.commands.extract:run",
+    "refresh": "crawler.commands.refresh:run",
+    "reindex": "crawler.commands.reindex:run",
+    "verify": "crawler.commands.verify:run",
 }
 
 

@@ -10,7 +10,7 @@ import os
 import re
 import string
 from pathlib import Path
-from typing import Annotated, Any, Mapping
+from typing import Annotated, Any, Literal, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -161,6 +161,19 @@ class EnrichSettings(_Section):
     """The user's company table (CSV: code,name,aliases), added to the shipped one; see crawler.enrich."""
 
 
+class DedupSettings(_Section):
+    policy: Literal["url", "content", "near"] = "near"
+    """What makes two items one story (README "Deduplication"): `url` its URLs and GUID only, `content` also
+    the same normalised body, `near` also a body nearly contained in another (syndicated, lightly edited)."""
+    near_threshold: float = Field(0.9, ge=0.5, le=1.0)
+    """Estimated share of the shorter body found in the longer one from which two bodies are one story."""
+    min_near_chars: int = Field(200, ge=50)
+    """Bodies shorter than this (letters and digits) are only ever matched exactly: flash items share too
+    much wording with each other."""
+    follow_updates: bool = True
+    """Refetch an archived article when its feed entry's `updated` moves forward, and rewrite it if it changed."""
+
+
 class FeedDefaults(_Section):
     category: str | None = None
     source: str | None = None
@@ -278,6 +291,7 @@ class Settings(_Section):
     daemon: DaemonSettings = DaemonSettings()
     backfill: BackfillSettings = BackfillSettings()
     enrich: EnrichSettings = EnrichSettings()
+    dedup: DedupSettings = DedupSettings()
     defaults: FeedDefaults = FeedDefaults()
     feeds: tuple[FeedSpec, ...] = ()
     source_file: Path | None = None
@@ -313,7 +327,7 @@ class Settings(_Section):
 
 # --- loading --------------------------------------------------------------------------------------------
 
-_SECTIONS = ("archive", "state", "network", "extract", "daemon", "backfill", "enrich")
+_SECTIONS = ("archive", "state", "network", "extract", "daemon", "backfill", "enrich", "dedup")
 
 
 def env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:

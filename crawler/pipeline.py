@@ -20,12 +20,15 @@ from typing import AsyncIterable, AsyncIterator, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
 from .archive.archiver import Archiver
+from .archive.writer import LOCK_NAME, ArchiveLock
+from .archive.frontmatter import clean_title
 from .config import FeedSpec, Settings
 from .dedup import content_hash, guid_key, url_key
 from .errors import (ArchiveError, BlockedAddress, BlockedByRobots, CrawlerError, ExtractionError, FeedError,
                      FetchError, UnsupportedScheme)
 from .extract.pool import ExtractionPool
 from .extract.rules import SiteRules, configured_site_rules
+from .fingerprint import Fingerprint
 from .fetch import Fetcher
 from .fetch.limits import origin
 from .enrich import load_companies
@@ -54,10 +57,12 @@ class RunStats:
     failed: int = 0
     given_up: int = 0
     write_errors: int = 0
+    revised: int = 0
 
     def summary(self) -> str:
         return (f"{self.feeds_ok} feeds ok, {self.feeds_failed} failed; {self.archived} new articles, "
-                f"{self.duplicates} duplicates skipped, {self.failed} article failures"
+                + (f"{self.revised} revised, " if self.revised else "")
+                + f"{self.duplicates} duplicates skipped, {self.failed} article failures"
                 + (f", {self.write_errors} archive write errors" if self.write_errors else ""))
 
 
@@ -102,6 +107,8 @@ class ArticleJob:
     run: FeedRun
     entry: FeedEntry
     keys: tuple[str, ...]
+    revise: bool = False
+    """The article is archived: fetch it again and rewrite it if it changed."""
 
 
 @dataclass(frozen=True)
@@ -167,6 +174,7 @@ class Pipeline:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self.archiver.close()
 
     # --- feeds ------------------------------------------------------------------------------------------
 
@@ -229,38 +237,50 @@ class Pipeline:
         _, late = await asyncio.wait(set(self._settling), timeout=timeout)
         return not late
 
-    async def archive_entries(self, feed: FeedSpec, entries: Iterable[FeedEntry] | AsyncIterable[FeedEntry]
-                              ) -> FeedRun:
+    async def archive_entries(self, feed: FeedSpec, entries: Iterable[FeedEntry] | AsyncIterable[FeedEntry],
+                              *, refresh: bool = False) -> FeedRun:
         """Queue each entry as an article job and wait until every one is settled (archived, known, failed).
-        The queue is bounded: a long (async) iterable is consumed only as fast as the workers take jobs."""
+        The queue is bounded: a long (async) iterable is consumed only as fast as the workers take jobs.
+        With `refresh`, archived articles are fetched again and rewritten if they changed."""
         run = FeedRun(feed)
-        await self._submit_all(run, entries)
+        await self._submit_all(run, entries, refresh=refresh)
         await run.settled.wait()
         return run
 
-    async def _submit_all(self, run: FeedRun, entries: Iterable[FeedEntry] | AsyncIterable[FeedEntry]) -> None:
+    async def _submit_all(self, run: FeedRun, entries: Iterable[FeedEntry] | AsyncIterable[FeedEntry],
+                          refresh: bool = False) -> None:
         run.pending = 1  # the submission itself, so `settled` cannot fire before every entry is queued
         if isinstance(entries, AsyncIterable):
             async for entry in entries:
-                await self._submit(run, entry)
+                await self._submit(run, entry, refresh)
         else:
             for entry in entries:
-                await self._submit(run, entry)
+                await self._submit(run, entry, refresh)
         run.finish_one()
 
-    async def _submit(self, run: FeedRun, entry: FeedEntry) -> None:
+    async def _submit(self, run: FeedRun, entry: FeedEntry, refresh: bool = False) -> None:
         keys = entry_keys(run.feed, entry)
         if not keys or (run.feed.url, keys[0]) in self._queued:
             return  # nothing to name it by, or this feed's previous poll is still on it
         known = self.store.find_article(keys)
-        if known:  # the common case on a busy feed: settled here, without a worker
+        revise = known is not None and (refresh or self._edited_since_archived(known, entry))
+        if known and not revise:  # the common case on a busy feed: settled here, without a worker
             self._seen_again(known, run.feed, keys)
             return
         run.pending += 1
         run.queued += 1
         self._queued[(run.feed.url, keys[0])] += 1
         page_origin = origin(entry.link) if run.feed.fetch_pages and entry.link else ""
-        await self._queue.put(page_origin, ArticleJob(run, entry, keys))
+        await self._queue.put(page_origin, ArticleJob(run, entry, keys, revise))
+
+    def _edited_since_archived(self, known: StoredArticle, entry: FeedEntry) -> bool:
+        """The feed says the entry was updated after the version archived (dedup.follow_updates)."""
+        if not self.settings.dedup.follow_updates or entry.updated is None:
+            return False
+        if known.feed_updated is None:  # archived without one (or by another feed): this one is the baseline
+            self.store.note_feed_updated(known.id, entry.updated.isoformat(timespec="seconds"))
+            return False
+        return entry.updated > datetime.fromisoformat(known.feed_updated)
 
     def _feed_failed(self, feed: FeedSpec, error: FetchError | FeedError) -> PollResult:
         self.store.record_poll(feed.url, error=error.reason)
@@ -329,39 +349,86 @@ class Pipeline:
         feed, entry = job.run.feed, job.entry
         async with self._claim(job.keys):
             known = self.store.find_article(job.keys)
-            if known:
+            if known and not job.revise:
                 self._seen_again(known, feed, job.keys)
                 return "known"
-            failure = self.store.failure(job.keys[0])
+            failure = None if known else self.store.failure(job.keys[0])
             if failure and failure.given_up:
                 self.stats.given_up += 1
                 return "given_up"
 
             got = await self._extract(feed, entry)
             if got.extracted is None:
+                if known:  # an archived article that could not be fetched again: the archived version stands
+                    log.warning("%s: %s: %s; the archived version is kept", feed.name, entry.link,
+                                getattr(got.problem, "reason", got.problem))
+                    self.stats.failed += 1
+                    return "known"
                 return self._article_failed(feed, entry, job.keys[0], got)
             source = got.source
             article = assemble(feed, entry, got.extracted, extracted_from=source, final_url=got.final_url,
                                fetched_at=got.fetched_at)
             if feed.enrich:
                 article = await self._with_securities(article)
+            fingerprint = await self._fingerprint(article)
             keys = set(job.keys) | {url_key(u) for u in article.urls}
-            async with self._commit:
+            async with self._commit, self.archiver.committing():
                 known = self.store.find_article(keys)
+                if known and job.revise:
+                    return self._revise(known, article, fingerprint, entry)
                 if known:  # a redirect or rel=canonical led to an article archived under another URL
                     self._seen_again(known, feed, keys)
                     return "known"
                 digest = content_hash(article.body)
-                copy_of = self.store.find_by_hash(digest)
-                if copy_of:
+                if copy_of := self._copy_of(digest, fingerprint, article.link):
                     self.archiver.add_appearance(copy_of, feed.category_path, article.link, keys)
                     log.info("duplicate of %s: %s (%s)", copy_of.path, article.link, feed.name)
                     self.stats.duplicates += 1
                     return "duplicate"
-                path = self.archiver.add(article, digest, keys, clear_failure=job.keys[0])
+                path = self.archiver.add(article, digest, keys, clear_failure=job.keys[0], fingerprint=fingerprint,
+                                         feed_updated=entry.updated)
         log.info("archived %s (%s, from %s)", path, feed.name, source)
         self.stats.archived += 1
         return "archived"
+
+    async def _fingerprint(self, article: Article) -> Fingerprint | None:
+        min_chars = self.settings.dedup.min_near_chars
+        if len(article.body) < min_chars:  # flash items: no worker round trip for what cannot qualify
+            return None
+        try:
+            return await self.pool.fingerprint(article.body, min_chars, article.link)
+        except ExtractionError as e:
+            log.warning("%s: no fingerprint (%s); only exact copies of it will be recognised", article.link,
+                        e.reason)
+            return None
+
+    def _copy_of(self, digest: str, fingerprint: Fingerprint | None, link: str) -> StoredArticle | None:
+        """An archived article with the same story, as the dedup policy defines it."""
+        policy = self.settings.dedup
+        if policy.policy == "url":
+            return None
+        if copy_of := self.store.find_by_hash(digest):
+            return copy_of
+        if policy.policy == "near" and fingerprint is not None:
+            if near := self.store.find_near(fingerprint, policy.near_threshold):
+                log.debug("%s contains %.0f%% of %s (or the reverse)", link, 100 * near[1], near[0].path)
+                return near[0]
+        return None
+
+    def _revise(self, known: StoredArticle, article: Article, fingerprint: Fingerprint | None,
+                entry: FeedEntry) -> str:
+        digest = content_hash(article.body)
+        if digest == known.content_hash and clean_title(article.title) == known.title:
+            if entry.updated:
+                self.store.note_feed_updated(known.id, entry.updated.isoformat(timespec="seconds"))
+            self.stats.known += 1
+            return "known"
+        revised_at = entry.updated or datetime.now(timezone.utc)
+        self.archiver.revise(known, article, digest, fingerprint=fingerprint, feed_updated=entry.updated,
+                             revised_at=revised_at)
+        log.info("revised %s (revision %d): %s", known.path, known.revisions + 1, known.link)
+        self.stats.revised += 1
+        return "revised"
 
     async def _with_securities(self, article: Article) -> Article:
         try:
@@ -392,9 +459,11 @@ class Pipeline:
                     problem = e
                     self._remember_page_failure(entry.link, e)
         fetched_at = datetime.now(timezone.utc)
-        if entry.content_html:
+        # A feed whose pages are not fetched is its own article text, short as it may be (flash news).
+        feed_text = entry.content_html or (None if feed.fetch_pages else entry.summary_html)
+        if feed_text:
             try:
-                body = await self.pool.extract_feed_content(entry.content_html, entry.link or feed.url)
+                body = await self.pool.extract_feed_content(feed_text, entry.link or feed.url)
             except ExtractionError as e:
                 return Extraction(None, "feed", None, fetched_at, problem or e, repeated and problem is not None)
             if body.strip():
@@ -441,12 +510,12 @@ class Pipeline:
 
 
 @asynccontextmanager
-async def open_pipeline(settings: Settings, metrics: Metrics | None = None) -> AsyncIterator[Pipeline]:
-    """Everything a driver needs, opened in order and closed in reverse: archive lock, state, HTTP client,
-    extraction processes, article workers."""
-    from .archive.writer import ArchiveLock
-
-    with ArchiveLock(settings.archive.dir):
+async def open_pipeline(settings: Settings, metrics: Metrics | None = None, *, lock_name: str = LOCK_NAME
+                        ) -> AsyncIterator[Pipeline]:
+    """Everything a driver needs, opened in order and closed in reverse: archive lock (`lock_name`: the
+    backfill has its own, so it can run beside the daemon), state, HTTP client, extraction processes, article
+    workers."""
+    with ArchiveLock(settings.archive.dir, lock_name):
         store = Store(settings.state.database_url)
         try:
             with ExtractionPool(settings.extract.workers) as pool:

@@ -92,7 +92,7 @@ def test_a_url_gives_the_post_crawler_once_writes(tmp_path: Path, capsys) -> Non
         page_url = server.url("/roll/doc-7.shtml")
         feed_url = server.url("/feeds/roll.xml")
         server.route("/roll/doc-7.shtml", Reply(body=article_page(), headers={"Content-Type": "text/html"}))
-        item = f"<item><title>{escape(TITLE)}</title><link>{page_url}</link><guid>7</guid></item>"
+        item = f"<item><title>{escape(TITLE)}</title><link>{page_url}</link><guid>{page_url}</guid></item>"
         server.route("/feeds/roll.xml", Reply(body=f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0">'
                                                    f"<channel><title>滚动</title>{item}</channel></rss>".encode(),
                                               headers={"Content-Type": "application/rss+xml"}))

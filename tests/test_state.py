@@ -36,13 +36,41 @@ def test_articles_are_found_by_any_key_and_by_hash(store):
     assert store.path_taken("a/1.md") and not store.path_taken("a/2.md")
 
 
-def test_a_second_article_with_the_same_hash_is_refused(store):
+def test_a_second_article_with_the_same_link_is_refused(store):
     add(store)
     with pytest.raises(StateError):
-        add(store, link="https://b.example/2", keys=("url:https://b.example/2",), path="b/2.md")
+        add(store, keys=("url:https://b.example/2",), path="b/2.md")
     # the failed transaction left nothing behind
     assert store.find_article(["url:https://b.example/2"]) is None
     assert store.count_articles() == 1
+
+
+def test_two_articles_may_share_a_body_and_the_first_is_found_by_it(store):
+    # dedup policy `url` keeps copies at other URLs as articles of their own
+    first = add(store)
+    add(store, link="https://b.example/2", keys=("url:https://b.example/2",), path="b/2.md")
+    assert store.count_articles() == 2
+    assert store.find_by_hash("h1").id == first
+
+
+def test_a_schema_1_database_is_migrated_to_non_unique_hashes(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    old = Store(f"sqlite:///{path}")
+    old.close()
+    db = sqlite3.connect(path)
+    db.execute("DROP INDEX articles_content_hash")
+    db.execute("CREATE UNIQUE INDEX articles_content_hash ON articles (content_hash)")
+    db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    db.commit()
+    db.close()
+    store = Store(f"sqlite:///{path}")
+    try:
+        add(store)
+        add(store, link="https://b.example/2", keys=("url:https://b.example/2",), path="b/2.md")
+        assert store.count_articles() == 2
+    finally:
+        store.close()
+    assert sqlite3.connect(path).execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()[0] == "2"
 
 
 def test_update_adds_categories_syndication_and_keys(store):

@@ -5,20 +5,28 @@ read-only archive) the row is rolled back and the article is retried by the next
 committed first, as a pending write: if the process dies between the file's rename and the row's commit, the
 file is there without its row, and the next run writes the story to that same path (whichever feed brings it
 first) instead of creating a second file.
+
+Every change is made under the archive's commit lock (`writer.CommitLock`), and so is the pipeline's
+"is this story new?" check before it (`committing()`): processes sharing the archive (the daemon and a
+backfill) take turns, and each sees what the other wrote.
 """
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
+from datetime import datetime
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from ..errors import ArchiveError
+from ..fingerprint import Fingerprint
 from ..models import Article, CategoryPath
 from ..state.store import Store, StoredArticle
 from .frontmatter import clean_title, local_time, parse_post, render_post, rewrite_post
 from .paths import post_dir, slugify, unique_post_path, url_disambiguator
-from .writer import write_atomic
+from .writer import CommitLock, write_atomic
 
 log = logging.getLogger("crawler")
 
@@ -28,9 +36,24 @@ class Archiver:
         self.root = Path(root)
         self.zone = zone
         self.store = store
+        self.commit_lock = CommitLock(self.root)
 
-    def add(self, article: Article, content_hash: str, keys: Iterable[str], clear_failure: str | None = None) -> str:
-        """Write a new post and index it; returns its path relative to the archive root."""
+    def committing(self) -> AbstractAsyncContextManager[None]:
+        """Hold the commit lock for a dedup check and the write it decides (no awaiting inside)."""
+        return self.commit_lock.held_async()
+
+    def close(self) -> None:
+        self.commit_lock.close()
+
+    def add(self, article: Article, content_hash: str, keys: Iterable[str], clear_failure: str | None = None, *,
+            fingerprint: Fingerprint | None = None, feed_updated: datetime | None = None) -> str:
+        """Write a new post and index it; returns its path relative to the archive root. `feed_updated` is the
+        feed entry's `updated`: a later one means the article was edited."""
+        with self.commit_lock.held():
+            return self._add(article, content_hash, keys, clear_failure, fingerprint, feed_updated)
+
+    def _add(self, article: Article, content_hash: str, keys: Iterable[str], clear_failure: str | None,
+             fingerprint: Fingerprint | None, feed_updated: datetime | None) -> str:
         rel_path = self.store.pending_path(article.link)
         if rel_path is None:  # else a crashed run chose this path, and may have written the file
             directory = post_dir(self.root, article.category_path, local_time(article.published, self.zone))
@@ -46,7 +69,8 @@ class Archiver:
             article_id = self.store.insert_article(
                 conn, link=article.link, path=rel_path, title=clean_title(article.title),
                 published=article.published.isoformat(timespec="seconds"), content_hash=content_hash,
-                categories=[article.category_path], keys=keys,
+                categories=[article.category_path], keys=keys, fingerprint=fingerprint, feed=article.feed_url,
+                guid=article.guid, feed_updated=_iso(feed_updated),
             )
             self.store.add_tickers(conn, article_id, article.tickers)
             if clear_failure:
@@ -58,6 +82,12 @@ class Archiver:
                        keys: Iterable[str]) -> bool:
         """Record that an archived story was found again: in another feed (its category path is added to the
         post) and/or at another URL (added under `syndicated`). Returns whether the post changed."""
+        with self.commit_lock.held():
+            # Another process may have changed the row since `stored` was read.
+            return self._add_appearance(self.store.article(stored.id) or stored, category_path, other_url, keys)
+
+    def _add_appearance(self, stored: StoredArticle, category_path: CategoryPath, other_url: str | None,
+                        keys: Iterable[str]) -> bool:
         categories = list(stored.categories)
         syndicated = list(stored.syndicated)
         if category_path not in categories:
@@ -81,6 +111,21 @@ class Archiver:
             write_atomic(path, rewrite_post(text, categories, syndicated))
         return True
 
+    def revise(self, stored: StoredArticle, article: Article, content_hash: str, *,
+               fingerprint: Fingerprint | None, feed_updated: datetime | None, revised_at: datetime) -> None:
+        """Rewrite an archived post in place with a new version of its article: same path, link, categories
+        and syndicated URLs; `updated` set to `revised_at` and `revisions` counted."""
+        article = replace(article, link=stored.link, guid=stored.guid or article.guid,
+                          feed_url=stored.feed or article.feed_url)
+        revisions = stored.revisions + 1
+        text = render_post(article, stored.categories, self.zone, stored.syndicated,
+                           extra={"updated": revised_at, "revisions": revisions})
+        with self.commit_lock.held(), self.store.transaction() as conn:
+            self.store.revise_article(conn, stored.id, title=clean_title(article.title), content_hash=content_hash,
+                                      fingerprint=fingerprint, feed_updated=_iso(feed_updated),
+                                      updated=_iso(revised_at), tickers=article.tickers)
+            write_atomic(self.root / stored.path, text)
+
     def _taken_by_another(self, path: Path, link: str) -> bool:
         rel_path = path.relative_to(self.root).as_posix()
         if self.store.path_taken(rel_path) or self.store.path_pending_for_another(rel_path, link):
@@ -92,3 +137,7 @@ class Archiver:
         except (ArchiveError, OSError, UnicodeDecodeError):
             return True  # not ours to overwrite
         return front.get("link") != link
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat(timespec="seconds") if moment else None

@@ -44,7 +44,7 @@ _FRONT_MATTER = re.compile(r"---\n(.*?\n)?---(?:\n|\Z)", re.DOTALL)
 _NO_EXTRA: Mapping[str, object] = MappingProxyType({})
 _STANDARD_KEYS = frozenset({
     "title", "date", "published", "updated", "author", "source", "categories", "tags", "tickers", "companies",
-    "link", "syndicated", "feed", "headimg", "thumbnail", "comments", "disableNunjucks", "extracted_from",
+    "link", "syndicated", "feed", "guid", "headimg", "thumbnail", "comments", "disableNunjucks", "extracted_from",
 })
 _Item = TypeVar("_Item", bound=Hashable)
 
@@ -186,6 +186,8 @@ def _front_matter(
     if other_urls:
         front["syndicated"] = other_urls
     front["feed"] = article.feed_url
+    if article.guid and article.guid != article.link:
+        front["guid"] = clean_title(article.guid)
     if article.image:
         front["headimg"] = article.image
         front["thumbnail"] = article.image

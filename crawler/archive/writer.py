@@ -1,19 +1,30 @@
-"""Writing posts: atomically, so Hexo and readers see the old file or the new one, never a partial one;
-and by one crawler at a time, under a lock on the archive.
+"""Writing posts: atomically, so Hexo and readers see the old file or the new one, never a partial one.
+
+Two locks keep processes sharing an archive apart. `ArchiveLock` is held for a whole run: one `once` or
+daemon (`.crawler.lock`) and one backfill (`.backfill.lock`) at a time. `CommitLock` is held for
+milliseconds around each "is this story new? then write it", so the daemon and a backfill, running side by
+side, never both find a story new.
 """
 from __future__ import annotations
 
+import asyncio
 import errno
 import fcntl
 import os
 import secrets
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import AsyncIterator, Iterator
 
 from ..errors import ArchiveError, LockHeld
 from .paths import truncate_utf8
 
 LOCK_NAME = ".crawler.lock"
+BACKFILL_LOCK_NAME = ".backfill.lock"
+COMMIT_LOCK_NAME = ".crawler.commit.lock"
+LOCK_FILES = (LOCK_NAME, BACKFILL_LOCK_NAME, COMMIT_LOCK_NAME)
+"""Hidden files of the archive's root that belong there (every other hidden file is a leftover)."""
 _TEMP_NAME_BYTES = 200  # of the final name kept in the temporary one, leaving room for the dot and suffix
 _HINTS = {
     errno.ENOSPC: "free some disk space",
@@ -61,9 +72,9 @@ class ArchiveLock:
     stays (deleting it would let two processes lock two different files).
     """
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, name: str = LOCK_NAME):
         self.root = root
-        self.path = root / LOCK_NAME
+        self.path = root / name
         self._fd: int | None = None
 
     def __enter__(self) -> ArchiveLock:
@@ -79,8 +90,9 @@ class ArchiveLock:
         except BlockingIOError:
             holder = _read_pid(fd)
             os.close(fd)
+            what = "backfill" if self.path.name == BACKFILL_LOCK_NAME else "crawler"
             raise LockHeld(
-                f"another crawler (pid {holder}) is writing to archive {self.root}; "
+                f"another {what} (pid {holder}) is writing to archive {self.root}; "
                 "wait for it to finish, or stop it before starting this one"
             ) from None
         except OSError as error:
@@ -100,6 +112,69 @@ class ArchiveLock:
         if self._fd is not None:
             os.close(self._fd)  # closing releases the flock
             self._fd = None
+
+
+class CommitLock:
+    """The archive's commit lock: an exclusive `flock` on `{root}/.crawler.commit.lock`, taken around each
+    dedup check and the write that follows, by every process writing to the archive.
+
+    Reentrant within a process (an appearance recorded inside a commit does not wait for itself); a holder
+    may not await while holding it, so nesting only ever happens on one call stack.
+    """
+
+    _POLL = 0.005
+
+    def __init__(self, root: Path):
+        self.path = root / COMMIT_LOCK_NAME
+        self._fd: int | None = None
+        self._depth = 0
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Blocking: for the short synchronous updates made outside a commit."""
+        if self._depth == 0:
+            fcntl.flock(self._open(), fcntl.LOCK_EX)
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._release()
+
+    @asynccontextmanager
+    async def held_async(self) -> AsyncIterator[None]:
+        """Waits without blocking the event loop while another process commits."""
+        if self._depth == 0:
+            fd = self._open()
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    await asyncio.sleep(self._POLL)
+        self._depth += 1
+        try:
+            yield
+        finally:
+            self._release()
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _open(self) -> int:
+        if self._fd is None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            except OSError as error:
+                raise _archive_error(self.path, error) from None
+        return self._fd
+
+    def _release(self) -> None:
+        self._depth -= 1
+        if self._depth == 0 and self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
 
 
 # --- helpers --------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from ..archive.frontmatter import parse_post
+from ..archive.scan import post_files
 from ..config import Settings, parse_duration
 from ..enrich import load_companies, normalise_code
 from ..errors import ArchiveError, ConfigError, StateError
@@ -66,9 +67,7 @@ def matches_from_index(store: Store, ticker: str, root: Path, zone: ZoneInfo) ->
 
 
 def matches_from_files(root: Path, ticker: str) -> Iterator[Match]:
-    for file in sorted(root.rglob("*.md")):
-        if any(part.startswith(".") for part in file.relative_to(root).parts):
-            continue  # temporary files of atomic writes, hidden folders
+    for file in post_files(root):
         try:
             front, _ = parse_post(file.read_text(encoding="utf-8"))
         except (ArchiveError, OSError, UnicodeDecodeError) as e:

@@ -4,9 +4,11 @@ The archive files are the source of truth; this database is an index of them plu
 """
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData, String, Table,
+                        Text)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: content hashes no longer unique (dedup policy `url` keeps copies apart); fingerprints; revisions."""
 
 metadata = MetaData()
 
@@ -45,8 +47,14 @@ articles = Table(
     Column("categories", Text, nullable=False, comment="JSON list of [category, source, feed name] lists"),
     Column("syndicated", Text, nullable=False, default="[]", comment="JSON list of other URLs of the same story"),
     Column("archived_at", String(40), nullable=False),
+    Column("feed", String(2048), comment="URL of the feed that brought it first (front matter `feed`)"),
+    Column("guid", Text, comment="that feed's GUID for it (front matter `guid`)"),
+    Column("feed_updated", String(40), comment="the feed's `updated` for it when last written: a later one is an edit"),
+    Column("updated", String(40), comment="when its last revision was written (front matter `updated`)"),
+    Column("revisions", Integer, default=0, comment="revisions written after the first version"),
 )
-Index("articles_content_hash", articles.c.content_hash, unique=True)
+Index("articles_content_hash", articles.c.content_hash)
+Index("articles_published", articles.c.published)
 
 article_keys = Table(
     "article_keys",
@@ -97,6 +105,23 @@ article_tickers = Table(
     Column("ticker", String(32), primary_key=True, comment="normal form: 600519.SH, 00700.HK, AAPL"),
 )
 Index("article_tickers_ticker", article_tickers.c.ticker)
+
+article_fingerprints = Table(
+    "article_fingerprints",
+    metadata,
+    # MinHash signature of the body (crawler.fingerprint); bodies too short for one have no row.
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("signature", LargeBinary, nullable=False),
+)
+
+article_bands = Table(
+    "article_bands",
+    metadata,
+    # The signature's bands: a near-duplicate lookup reads the few articles sharing a band with the new body.
+    Column("band", String(18), primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+)
+Index("article_bands_article", article_bands.c.article_id)
 
 pending_writes = Table(
     "pending_writes",

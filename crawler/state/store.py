@@ -10,14 +10,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from sqlalchemy import create_engine, event, func, insert, inspect, select, text, update
+from sqlalchemy import create_engine, delete, event, func, insert, inspect, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import StateError
+from ..fingerprint import Fingerprint
 from ..models import CategoryPath
 from . import schema
-from .schema import article_keys, articles, failures, feeds, pending_writes
+from .schema import (article_bands, article_fingerprints, article_keys, article_tickers, articles, failures, feeds,
+                     pending_writes)
 
 
 def utc_now() -> str:
@@ -53,6 +55,11 @@ class StoredArticle:
     content_hash: str
     categories: tuple[CategoryPath, ...]
     syndicated: tuple[str, ...]
+    published: str = ""
+    feed: str | None = None
+    guid: str | None = None
+    feed_updated: str | None = None
+    revisions: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +100,15 @@ def _row_to_article(row) -> StoredArticle:
     return StoredArticle(
         id=row.id, link=row.link, path=row.path, title=row.title, content_hash=row.content_hash,
         categories=tuple(tuple(c) for c in json.loads(row.categories)),
-        syndicated=tuple(json.loads(row.syndicated)),
+        syndicated=tuple(json.loads(row.syndicated)), published=row.published, feed=row.feed, guid=row.guid,
+        feed_updated=row.feed_updated, revisions=row.revisions or 0,
     )
+
+
+def _migrate(conn: Connection, version: int) -> None:
+    if version < 2:  # schema 1 refused two articles with one body; the `url` dedup policy needs them
+        conn.execute(text("DROP INDEX IF EXISTS articles_content_hash"))
+        conn.execute(text("CREATE INDEX articles_content_hash ON articles (content_hash)"))
 
 
 def _add_missing_columns(conn: Connection) -> None:
@@ -123,6 +137,10 @@ class Store:
                 elif int(version) > schema.SCHEMA_VERSION:
                     raise StateError(f"state database {url} was written by a newer crawler (schema {version}); "
                                      "upgrade the crawler or point state.url elsewhere")
+                elif int(version) < schema.SCHEMA_VERSION:
+                    _migrate(conn, int(version))
+                    conn.execute(update(schema.meta).where(schema.meta.c.key == "schema")
+                                 .values(value=str(schema.SCHEMA_VERSION)))
         except SQLAlchemyError as e:
             raise StateError(f"state database {url} cannot be opened: {e.__class__.__name__}: "
                              f"{str(e).splitlines()[0]}") from None
@@ -177,20 +195,64 @@ class Store:
     # --- articles ---------------------------------------------------------------------------------------
 
     def find_article(self, keys: Iterable[str]) -> StoredArticle | None:
+        with self.transaction() as conn:
+            return self.find_article_in(conn, keys)
+
+    @staticmethod
+    def find_article_in(conn: Connection, keys: Iterable[str]) -> StoredArticle | None:
         keys = list(keys)
         if not keys:
             return None
-        with self.transaction() as conn:
-            row = conn.execute(
-                select(articles).join(article_keys, article_keys.c.article_id == articles.c.id)
-                .where(article_keys.c.key.in_(keys)).limit(1)
-            ).first()
+        row = conn.execute(
+            select(articles).join(article_keys, article_keys.c.article_id == articles.c.id)
+            .where(article_keys.c.key.in_(keys)).limit(1)
+        ).first()
         return _row_to_article(row) if row else None
 
     def find_by_hash(self, content_hash: str) -> StoredArticle | None:
         with self.transaction() as conn:
-            row = conn.execute(select(articles).where(articles.c.content_hash == content_hash)).first()
+            row = conn.execute(select(articles).where(articles.c.content_hash == content_hash)
+                               .order_by(articles.c.id).limit(1)).first()
         return _row_to_article(row) if row else None
+
+    def find_near(self, fingerprint: Fingerprint, threshold: float) -> tuple[StoredArticle, float] | None:
+        """The archived article whose body best contains (or is contained in) this one, if the estimated
+        containment reaches `threshold`. Reads only the articles sharing a band with `fingerprint`."""
+        with self.transaction() as conn:
+            candidates = select(article_bands.c.article_id).where(article_bands.c.band.in_(fingerprint.bands()))
+            rows = conn.execute(
+                select(articles, article_fingerprints.c.signature)
+                .join(article_fingerprints, article_fingerprints.c.article_id == articles.c.id)
+                .where(articles.c.id.in_(candidates.distinct()))
+            ).all()
+        best: tuple[StoredArticle, float] | None = None
+        for row in rows:
+            score = fingerprint.similarity(Fingerprint.from_bytes(row.signature))
+            if score >= threshold and (best is None or score > best[1]):
+                best = (_row_to_article(row), score)
+        return best
+
+    def article(self, article_id: int) -> StoredArticle | None:
+        with self.transaction() as conn:
+            row = conn.execute(select(articles).where(articles.c.id == article_id)).first()
+        return _row_to_article(row) if row else None
+
+    def articles_published_since(self, earliest: str, batch: int = 500) -> Iterator[StoredArticle]:
+        """Articles whose `published` text sorts at or after `earliest`, oldest id first, read in batches so a
+        large archive is never all in memory."""
+        last_id = 0
+        while True:
+            with self.transaction() as conn:
+                rows = conn.execute(select(articles).where(articles.c.id > last_id, articles.c.published >= earliest)
+                                    .order_by(articles.c.id).limit(batch)).all()
+            if not rows:
+                return
+            for row in rows:
+                yield _row_to_article(row)
+            last_id = rows[-1].id
+
+    def all_articles(self, batch: int = 500) -> Iterator[StoredArticle]:
+        return self.articles_published_since("", batch)
 
     def path_taken(self, rel_path: str) -> bool:
         with self.transaction() as conn:
@@ -211,15 +273,64 @@ class Store:
             conn.execute(insert(article_keys), rows)
 
     def insert_article(self, conn: Connection, *, link: str, path: str, title: str, published: str,
-                       content_hash: str, categories: Sequence[CategoryPath], keys: Iterable[str]) -> int:
+                       content_hash: str, categories: Sequence[CategoryPath], keys: Iterable[str],
+                       fingerprint: Fingerprint | None = None, syndicated: Sequence[str] = (),
+                       feed: str | None = None, guid: str | None = None, feed_updated: str | None = None,
+                       updated: str | None = None, revisions: int = 0) -> int:
         """Inside a `transaction()` that also writes the file, so neither exists without the other."""
         article_id = conn.execute(insert(articles).values(
             link=link, path=path, title=title, published=published, content_hash=content_hash,
-            categories=json.dumps([list(c) for c in categories], ensure_ascii=False), syndicated="[]",
-            archived_at=utc_now(),
+            categories=json.dumps([list(c) for c in categories], ensure_ascii=False),
+            syndicated=json.dumps(list(syndicated), ensure_ascii=False), archived_at=utc_now(), feed=feed,
+            guid=guid, feed_updated=feed_updated, updated=updated, revisions=revisions,
         )).inserted_primary_key[0]
         self._add_keys(conn, article_id, keys)
+        self._set_fingerprint(conn, article_id, fingerprint, replace=False)
         return article_id
+
+    @staticmethod
+    def _set_fingerprint(conn: Connection, article_id: int, fingerprint: Fingerprint | None,
+                         replace: bool = True) -> None:
+        if replace:
+            conn.execute(delete(article_fingerprints).where(article_fingerprints.c.article_id == article_id))
+            conn.execute(delete(article_bands).where(article_bands.c.article_id == article_id))
+        if fingerprint is None:
+            return
+        conn.execute(insert(article_fingerprints).values(article_id=article_id, signature=fingerprint.to_bytes()))
+        conn.execute(insert(article_bands),
+                     [{"band": band, "article_id": article_id} for band in dict.fromkeys(fingerprint.bands())])
+
+    def revise_article(self, conn: Connection, article_id: int, *, title: str, content_hash: str,
+                       fingerprint: Fingerprint | None, feed_updated: str | None, updated: str,
+                       tickers: Iterable[str]) -> None:
+        """A new version of an archived article, inside the `transaction()` that rewrites its file."""
+        conn.execute(update(articles).where(articles.c.id == article_id).values(
+            title=title, content_hash=content_hash, feed_updated=feed_updated, updated=updated,
+            revisions=func.coalesce(articles.c.revisions, 0) + 1,
+        ))
+        self._set_fingerprint(conn, article_id, fingerprint)
+        conn.execute(delete(article_tickers).where(article_tickers.c.article_id == article_id))
+        self.add_tickers(conn, article_id, tickers)
+
+    def note_feed_updated(self, article_id: int, feed_updated: str | None) -> None:
+        """The feed's `updated` moved but the article did not change: remember it, so it is not fetched again."""
+        with self.transaction() as conn:
+            conn.execute(update(articles).where(articles.c.id == article_id).values(feed_updated=feed_updated))
+
+    def update_indexed_body(self, conn: Connection, article_id: int, *, content_hash: str,
+                            fingerprint: Fingerprint | None) -> None:
+        conn.execute(update(articles).where(articles.c.id == article_id).values(content_hash=content_hash))
+        self._set_fingerprint(conn, article_id, fingerprint)
+
+    def delete_article(self, conn: Connection, article_id: int) -> None:
+        conn.execute(delete(articles).where(articles.c.id == article_id))
+
+    def clear_index(self, conn: Connection) -> None:
+        """Forget every archived article (reindex rebuilds them from the files); feeds and backfill progress
+        are kept."""
+        for table in (article_bands, article_fingerprints, article_tickers, article_keys, pending_writes):
+            conn.execute(delete(table))
+        conn.execute(delete(articles))
 
     def update_article(self, conn: Connection, article_id: int, *, categories: Sequence[CategoryPath],
                        syndicated: Sequence[str], keys: Iterable[str]) -> None:

@@ -1,0 +1,130 @@
+"""Near-duplicate detection: MinHash signatures of a body's character shingles, banded for an index.
+
+A story syndicated to another portal comes back with a "（来源：新华社）" line added, an editor line changed or a
+paragraph cut. What stays is most of its text, so two bodies are the same story when the smaller one is
+nearly contained in the larger one: containment = |A ∩ B| / min(|A|, |B|) over their sets of 4-character
+shingles of the normalised text (CJK text has no spaces: character shingles work for every language).
+Different stories in one template share wording (flash items: "【快讯】……建议关注……等龙头企业"), so short
+bodies are only ever matched exactly (`MIN_NEAR_CHARS`), and the containment bar is high (0.9 by default;
+measured by benchmarks/near_duplicates.py, figures in README "Deduplication").
+
+Finance adds a trap of its own: the daily market wrap, the monthly CPI release, the weekly fund flow report
+are written from one template, and two of them differ mostly in their figures. A copy of a story keeps its
+figures; another day's report does not. So the numbers of a body (its runs of digits) must be contained as
+well: similarity = min(text containment, number containment).
+
+Why our own MinHash rather than a library's: the signatures are stored in the state database and must not
+change when a dependency is upgraded (datasketch would also bring numpy and scipy for 60 lines of code);
+trafilatura's Simhash samples whitespace-separated tokens, which Chinese text does not have, and a SimHash
+distance does not tell containment from overlap (a cut paragraph moves it ~11 bits of 64).
+
+Signature: one-permutation hashing (a single 64-bit hash per shingle, its low bits choose one of
+`SIGNATURE_SIZE` bins, each bin keeps its minimum; empty bins are filled from the next non-empty one, as in
+"densified" OPH), which estimates Jaccard similarity like classic MinHash at one hash per shingle instead of
+one per permutation. Index: the signature cut into `BANDS` bands; two bodies with Jaccard similarity ≥ 0.72
+(a copy missing a quarter of its text) share a band with probability > 0.999, unrelated ones (≤ 0.1) almost
+never, so a lookup reads the few articles sharing a band, not the archive.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+import zlib
+from dataclasses import dataclass
+
+from .dedup import normalized_text
+
+SHINGLE = 4
+SIGNATURE_SIZE = 128
+BANDS = 32
+ROWS = SIGNATURE_SIZE // BANDS
+MIN_NEAR_CHARS = 200
+"""Bodies shorter than this (normalised characters) are matched exactly only."""
+MAX_NUMBERS = 1024
+"""Distinct numbers kept per body (a table of figures has hundreds; beyond this the text decides)."""
+_DIGITS = re.compile(r"\d+")
+_EMPTY = (1 << 57) - 1
+_BIN_BITS = SIGNATURE_SIZE.bit_length() - 1
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    signature: tuple[int, ...]
+    shingles: int
+    """How many distinct shingles the body has: turns a Jaccard estimate into a containment estimate."""
+    numbers: frozenset[int] = frozenset()
+    """CRC-32 of each distinct run of digits in the body (at most `MAX_NUMBERS`)."""
+
+    def bands(self) -> list[str]:
+        """Band keys for the index: `BANDS` hex strings, each naming its band number and its rows."""
+        out = []
+        for band in range(BANDS):
+            rows = self.signature[band * ROWS:(band + 1) * ROWS]
+            digest = hashlib.blake2b(struct.pack(f">{ROWS}Q", *rows), digest_size=8).hexdigest()
+            out.append(f"{band:02d}{digest}")
+        return out
+
+    def to_bytes(self) -> bytes:
+        numbers = sorted(self.numbers)
+        return struct.pack(f">I{SIGNATURE_SIZE}QI{len(numbers)}I", self.shingles, *self.signature, len(numbers),
+                           *numbers)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Fingerprint":
+        head = struct.calcsize(f">I{SIGNATURE_SIZE}QI")
+        shingles, *signature, count = struct.unpack(f">I{SIGNATURE_SIZE}QI", data[:head])
+        numbers = struct.unpack(f">{count}I", data[head:head + 4 * count])
+        return cls(tuple(signature), shingles, frozenset(numbers))
+
+    def similarity(self, other: "Fingerprint") -> float:
+        """How much of the smaller body the larger one holds, words and figures alike (0 to 1)."""
+        return min(self.containment(other), self.number_containment(other))
+
+    def number_containment(self, other: "Fingerprint") -> float:
+        """Share of the smaller body's numbers found in the other body (1 when it has none)."""
+        small, large = (self, other) if self.shingles <= other.shingles else (other, self)
+        if not small.numbers:
+            return 1.0
+        return len(small.numbers & large.numbers) / len(small.numbers)
+
+    def jaccard(self, other: "Fingerprint") -> float:
+        return sum(a == b for a, b in zip(self.signature, other.signature)) / SIGNATURE_SIZE
+
+    def containment(self, other: "Fingerprint") -> float:
+        """Estimated share of the smaller body's shingles found in the other body."""
+        j = self.jaccard(other)
+        common = j / (1 + j) * (self.shingles + other.shingles)
+        return min(1.0, common / max(1, min(self.shingles, other.shingles)))
+
+
+def _hash(shingle: str) -> int:
+    return int.from_bytes(hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+def fingerprint(markdown: str, min_chars: int = MIN_NEAR_CHARS) -> Fingerprint | None:
+    """The body's fingerprint; None when it is shorter than `min_chars` letters and digits, too short to be
+    matched other than exactly."""
+    text = normalized_text(markdown)
+    if len(text) < max(min_chars, SHINGLE):
+        return None
+    bins = [_EMPTY] * SIGNATURE_SIZE
+    shingles = {text[i:i + SHINGLE] for i in range(len(text) - SHINGLE + 1)}
+    for shingle in shingles:
+        h = _hash(shingle)
+        slot, value = h & (SIGNATURE_SIZE - 1), h >> _BIN_BITS
+        if value < bins[slot]:
+            bins[slot] = value
+    # Densify: an empty bin borrows from the next non-empty one (circularly), offset by the distance so two
+    # documents borrowing from different bins do not collide by accident.
+    for i in range(SIGNATURE_SIZE):
+        if bins[i] == _EMPTY:
+            for step in range(1, SIGNATURE_SIZE):
+                donor = bins[(i + step) % SIGNATURE_SIZE]
+                if donor != _EMPTY:
+                    bins[i] = (donor + step * 0x9E3779B97F4A7C15) & ((1 << 57) - 1)
+                    break
+    numbers = frozenset(zlib.crc32(run.encode()) for run in dict.fromkeys(_DIGITS.findall(text)))
+    if len(numbers) > MAX_NUMBERS:
+        numbers = frozenset(sorted(numbers)[:MAX_NUMBERS])
+    return Fingerprint(tuple(bins), len(shingles), numbers)

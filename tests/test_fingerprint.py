@@ -1,0 +1,48 @@
+import random
+
+from crawler.fingerprint import BANDS, MIN_NEAR_CHARS, SIGNATURE_SIZE, Fingerprint, fingerprint
+
+SENTENCES = [
+    "国家统计局今日公布的数据显示，十月份居民消费价格指数同比上涨百分之零点二，环比持平。",
+    "分析人士指出，食品价格回落是主要原因，猪肉价格同比下降超过三成，鲜菜价格有所上涨。",
+    "扣除食品和能源价格后的核心通胀保持稳定，服务价格温和上涨，市场需求逐步恢复。",
+    "工业生产者出厂价格指数同比下降百分之二点六，降幅比上月收窄零点二个百分点。",
+    "业内人士认为，稳增长政策持续发力，内需有望进一步改善，物价水平将保持在合理区间。",
+    "央行此前表示，将继续实施稳健的货币政策，保持流动性合理充裕，支持实体经济发展。",
+]
+
+
+def story(seed: int, n: int = 12) -> str:
+    rng = random.Random(seed)
+    return "\n\n".join(rng.choice(SENTENCES) + f"第{seed}号报道第{i}段，数据来源于{seed * 7 + i}家机构的调查。"
+                       for i in range(n))
+
+
+def test_identical_bodies_have_identical_fingerprints_whatever_the_markup():
+    body = story(1)
+    assert fingerprint(body) == fingerprint("![图](http://x/1.jpg)\n\n" + body.replace("\n\n", "\n\n  "))
+
+
+def test_a_copy_with_a_source_line_and_a_cut_paragraph_is_contained():
+    original = story(2)
+    paragraphs = original.split("\n\n")
+    copy = "（来源：新华社）" + "\n\n".join(paragraphs[:-2])
+    a, b = fingerprint(original), fingerprint(copy)
+    assert a.containment(b) >= 0.9
+    assert set(a.bands()) & set(b.bands())
+
+
+def test_different_stories_from_one_template_are_not():
+    a, b = fingerprint(story(3)), fingerprint(story(4))
+    assert a.containment(b) < 0.9
+
+
+def test_short_bodies_have_no_fingerprint():
+    assert fingerprint("【快讯】央行开展1000亿元逆回购操作。") is None
+    assert fingerprint("x" * (MIN_NEAR_CHARS - 1)) is None
+
+
+def test_signature_round_trips_through_bytes_and_has_one_key_per_band():
+    fp = fingerprint(story(5))
+    assert Fingerprint.from_bytes(fp.to_bytes()) == fp
+    assert len(fp.signature) == SIGNATURE_SIZE and len(set(fp.bands())) == BANDS
