@@ -326,7 +326,7 @@ class Backfill:
                 yield Batch((), self._feed_done(checkpoint, checkpoint.position, "pages", oldest))
                 return
             try:
-                fetched = await self._fetch_feed_page(url, moved)
+                fetched = await self._fetch_feed_page(url, moved, feed.proxy)
                 parsed = await self.pool.parse_feed(fetched.body, fetched.url, fetched.content_type, zone)
             except (FetchError, FeedError) as e:
                 raise CrawlerError(f"page {page} ({e.url}): {e.reason}" if page > 1 else e.reason) from e
@@ -386,7 +386,7 @@ class Backfill:
             reached = oldest.isoformat() if oldest else None
         return replace(checkpoint, status="done", position=page, next_url=None, reached=reached)
 
-    async def _fetch_feed_page(self, url: str, moved: dict[str, str]) -> Fetched:
+    async def _fetch_feed_page(self, url: str, moved: dict[str, str], proxy: str | None) -> Fetched:
         """A page of a feed. A feed that moved permanently often still links its pages at the old address,
         and the old address's redirect often drops the query, which would hand us the first page again:
         `moved` remembers old → new addresses (without query) to ask the new one directly, and a redirect
@@ -395,18 +395,19 @@ class Backfill:
         base = urlunsplit(asked._replace(query="", fragment=""))
         if base in moved:
             url = urlunsplit(urlsplit(moved[base])._replace(query=asked.query))
-        fetched = await self.fetcher.fetch_feed(url)
+        fetcher = self.fetcher.via(proxy)  # the feed's own proxy, as when it is polled
+        fetched = await fetcher.fetch_feed(url)
         landed = urlsplit(fetched.url)
         if fetched.permanent_redirect:
             moved[base] = urlunsplit(landed._replace(query="", fragment=""))
         if asked.query and not landed.query and fetched.url != url:
-            fetched = await self.fetcher.fetch_feed(urlunsplit(landed._replace(query=asked.query)))
+            fetched = await fetcher.fetch_feed(urlunsplit(landed._replace(query=asked.query)))
         return fetched
 
     async def _discover(self, feed: FeedSpec, home: str | None) -> None:
         site = home if home and urlsplit(home).scheme in ("http", "https") else feed.url
         try:
-            listed = await self.fetcher.sitemaps_listed(site)
+            listed = await self.fetcher.via(feed.proxy).sitemaps_listed(site)
         except FetchError as e:
             log.warning("%s: no sitemaps from robots.txt: %s", feed_label(feed), e)
             return

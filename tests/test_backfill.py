@@ -6,7 +6,11 @@ over the same articles."""
 from __future__ import annotations
 
 import logging
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,6 +18,7 @@ import pytest
 
 from crawler.archive import parse_post
 from crawler.cli import main
+from tests.support.crawler_process import check_archive, run_crawler
 from tests.support.history import History, Reply
 from tests.support.site import FeedConfig, state_db, write_config
 
@@ -230,3 +235,26 @@ def test_page_url_must_name_the_page_number(tmp_path, http_server, caplog):
     with caplog.at_level(logging.ERROR, logger="crawler"):
         assert backfill(config, "--all") == 2
     assert any("feeds[0].page_url" in r.getMessage() and "{n}" in r.getMessage() for r in caplog.records)
+
+
+def test_backfill_runs_beside_the_daemon_and_nothing_is_duplicated(tmp_path, site):
+    """The daemon holds the archive's run lock; a backfill has a lock of its own and shares the commit lock,
+    so both archive the first page's stories at the same time without writing one twice."""
+    site.rss("/feed.xml", per_page=5)
+    config = write_config(tmp_path, [FeedConfig(site.url("/feed.xml"), "财经网－要闻", extra=(("interval", "1s"),))])
+    daemon = subprocess.Popen([sys.executable, "-m", "crawler", "daemon", "-c", str(config)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        run = run_crawler(["backfill", "--all", "-c", str(config)])
+        deadline = time.monotonic() + 20
+        while not site.story_hits() or len(posts(tmp_path / "archive")) < 12:
+            assert time.monotonic() < deadline, "the daemon and the backfill did not archive the site"
+            time.sleep(0.1)
+        time.sleep(1.5)  # one more daemon poll over stories both know
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        _, daemon_log = daemon.communicate(timeout=30)
+    assert run.returncode == 0, run.stderr
+    assert daemon.returncode == 0, daemon_log
+    archive = check_archive(tmp_path / "archive", state_db(tmp_path))
+    assert set(archive) == {site.url(s) for s in site.stories}

@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+from crawler.archive.writer import LOCK_FILES
 from tests.support.crawler_process import (PROJECT_ROOT, check_archive, hidden_files, indexed_links,
                                             run_crawler)
 from tests.support.server import LocalServer, Reply
@@ -82,7 +83,7 @@ def test_a_killed_run_is_completed_by_the_next_one(tmp_path, http_server, fault)
     shared = posts[site.shared].front["categories"]
     assert sorted(shared) == [["金融", "财经网", "macro"], ["金融", "财经网", "markets"]]
     for leftover in hidden_files(root):  # Hexo skips hidden files; only the lock and killed temporaries
-        assert leftover.name == ".crawler.lock" or TEMP_FILE.match(leftover.name), leftover
+        assert leftover.name in LOCK_FILES or TEMP_FILE.match(leftover.name), leftover
 
 
 def test_a_post_in_place_without_its_index_row_is_adopted_not_duplicated(tmp_path, http_server):

@@ -50,6 +50,26 @@ def test_a_feeds_own_proxy_carries_its_feed_pages_and_robots_txt(tmp_path, http_
     assert not {f"/home/{n}.html" for n in range(10, 12)} & via
 
 
+
+def test_backfill_walks_a_feeds_pages_through_its_own_proxy(tmp_path, http_server):
+    http_server.route("/robots.txt", Reply(body=b"User-agent: *\nAllow: /\n", headers={"Content-Type": "text/plain"}))
+    older_feed, older = publish(http_server, "older", range(20, 22))
+    newest_feed, newest = publish(http_server, "abroad", range(0, 2))
+    page_one = rss("abroad", [Item(f"abroad第{n}篇", http_server.url(f"/abroad/{n}.html"), guid=f"abroad-{n}")
+                              for n in range(0, 2)])
+    next_link = f'<atom:link xmlns:atom="http://www.w3.org/2005/Atom" rel="next" href="{older_feed}"/>'
+    http_server.route("/abroad.xml", Reply(body=page_one.replace(b"<channel>", f"<channel>{next_link}".encode()),
+                                           headers=RSS_TYPE))
+    with ForwardProxy() as proxy:
+        config = write_config(tmp_path, [FeedConfig(newest_feed, "abroad", extra=(("proxy", proxy.url),))])
+        run = run_crawler(["backfill", "--all", "-c", str(config)])
+        through_proxy = {target for _, target in proxy.requests}
+    assert run.returncode == 0, run.stderr
+    assert set(check_archive(tmp_path / "archive", state_db(tmp_path))) == newest | older
+    assert {newest_feed, older_feed} | newest | older <= through_proxy
+    assert all(r.headers.get("via") == VIA for r in http_server.requests)
+
+
 def make_certificate(directory: Path, name: str) -> tuple[Path, Path]:
     """A self-signed certificate and its key for the host name `name`."""
     if shutil.which("openssl") is None:

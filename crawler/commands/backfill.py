@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from ..backfill import Backfill, BackfillStats, Plan, Progress, Window
 from ..config import Settings, parse_duration
 from ..errors import ConfigError
+from ..archive.writer import BACKFILL_LOCK_NAME
 from ..pipeline import RunStats, open_pipeline
 from . import EXIT_FAILURES, EXIT_OK
 from .common import select_feeds, settings_from
@@ -127,7 +128,7 @@ async def run_backfill(settings: Settings, plan: Plan, progress: Progress) -> tu
     if plan.dry_run:
         async with _dry_run_backfill(settings, plan, progress) as backfill:
             return await backfill.run(), RunStats()
-    async with open_pipeline(settings) as pipeline:
+    async with open_pipeline(settings, lock_name=BACKFILL_LOCK_NAME) as pipeline:
         backfill = Backfill(settings, plan, pipeline.store, pipeline.fetcher, pipeline.pool, pipeline,
                             pipeline.store, progress)
         return await backfill.run(), pipeline.stats
