@@ -62,17 +62,30 @@ def find_codes(text: str) -> set[str]:
     return {code for code in _candidates(text) if code}
 
 
+# Necessary conditions of the forms above, found far faster than the forms themselves (most of which start
+# with a look-behind, tried at every character): a form is looked for only in a text that passes its hint.
+_HINT_A_SUFFIXED = re.compile(r"\d\.(?:S[HSZ]|BJ|XSH)", re.IGNORECASE)
+_HINT_A_PREFIXED = re.compile(r"(?:SH|SZ|BJ)[.:]?\d", re.IGNORECASE)
+_HINT_HK_SUFFIXED = re.compile(r"\d\.HK", re.IGNORECASE)
+_HINT_HK_PREFIXED = re.compile(r"HK\.?\d", re.IGNORECASE)
+
+
 def _candidates(text: str) -> Iterator[str | None]:
     """Codes in normal form; None where the form fits but the number is no code (`(100000)`)."""
-    for m in _A_SUFFIXED.finditer(text):
-        yield a_share(m.group(1), m.group(2))
-    for m in _A_PREFIXED.finditer(text):
-        yield a_share(m.group(2), m.group(1))
-    for m in _HK_SUFFIXED.finditer(text):
+    if _HINT_A_SUFFIXED.search(text):
+        for m in _A_SUFFIXED.finditer(text):
+            yield a_share(m.group(1), m.group(2))
+    if _HINT_A_PREFIXED.search(text):
+        for m in _A_PREFIXED.finditer(text):
+            yield a_share(m.group(2), m.group(1))
+    if _HINT_HK_SUFFIXED.search(text):
+        for m in _HK_SUFFIXED.finditer(text):
+            yield hk_share(m.group(1))
+    hk_prefixed = _HK_PREFIXED.finditer(text) if _HINT_HK_PREFIXED.search(text) else ()
+    hk_labelled = _HK_LABEL.finditer(text) if "代" in text else ()
+    for m in (*hk_prefixed, *_HK_EXCHANGE.finditer(text), *hk_labelled):
         yield hk_share(m.group(1))
-    for m in (*_HK_PREFIXED.finditer(text), *_HK_EXCHANGE.finditer(text), *_HK_LABEL.finditer(text)):
-        yield hk_share(m.group(1))
-    for m in _CODE_LABEL.finditer(text):
+    for m in _CODE_LABEL.finditer(text) if "代码" in text else ():
         if m.group(1) is None and m.start() > 0 and is_cjk(text[m.start() - 1]):
             continue  # 信用代码, 行政区划代码...: some other code
         digits = m.group(2)
@@ -80,14 +93,14 @@ def _candidates(text: str) -> Iterator[str | None]:
             yield a_share(digits)
         elif _hong_kong_context(text, m.start(), m.end()):
             yield hk_share(digits)
-    for m in _US_EXCHANGE.finditer(text):
+    for m in _US_EXCHANGE.finditer(text) if ":" in text else ():
         in_brackets = text[max(0, m.start() - 3):m.start()].rstrip()[-1:] in ("(", "[", "【")
         if in_brackets or len(m.group(1)) >= 2:  # "Nasdaq: A record day" is no ticker A
             yield us_share(m.group(1), m.group(2))
-    for m in _CASHTAG.finditer(text):
+    for m in _CASHTAG.finditer(text) if "$" in text else ():
         if m.group(1) not in _NOT_CASHTAGS:
             yield us_share(m.group(1), m.group(2))
-    for m in _US_SUFFIXED.finditer(text):
+    for m in _US_SUFFIXED.finditer(text) if ".US" in text else ():
         yield us_share(m.group(1), m.group(2))
     for m in _BRACKET.finditer(text):
         yield from _bracketed_codes(text, m)

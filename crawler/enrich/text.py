@@ -21,9 +21,22 @@ _HIDDEN = re.compile(
 _SENTENCE_END = re.compile(r"[。!?;\n]")
 
 
+# Markdown link and image targets alone, found by their literal "](" at C speed (every article with an image
+# has some); blanked first, they leave most articles with nothing else _HIDDEN could match.
+_LINK_TARGET = re.compile(r"\]\(([^)\s]*)\)")
+# What every other match of _HIDDEN contains, found some twenty times faster than by _HIDDEN itself, whose
+# look-behind is tried at every character.
+_HIDDEN_HINT = re.compile(r"://|@|www\.|\.(?:com|cn|net|org|hk|io|gov|edu|info|biz|co|tw|jp|uk|de)[/:]",
+                          re.IGNORECASE)
+
+
 def readable(text: str) -> str:
     """`text` normalised to NFKC with URLs, e-mail addresses and link targets replaced by spaces."""
     text = unicodedata.normalize("NFKC", text)
+    if "](" in text:
+        text = _LINK_TARGET.sub(lambda m: "](" + " " * len(m.group(1)) + ")", text)
+    if not _HIDDEN_HINT.search(text):
+        return text
     return _HIDDEN.sub(lambda m: " " * len(m.group()), text)
 
 
