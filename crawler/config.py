@@ -420,6 +420,9 @@ def load_config(path: str | os.PathLike, environ: Mapping[str, str] | None = Non
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the configuration must be a mapping with archive, state, network and feeds")
+    for section in (*_SECTIONS, "defaults"):
+        if section in data and data[section] is None:  # `network:` with every key commented out
+            data[section] = {}
     for section, values in env_overrides(environ).items():
         current = data.get(section) or {}
         if not isinstance(current, dict):

@@ -169,3 +169,9 @@ def test_dry_run_lists_what_would_be_fetched_and_fetches_none_of_it(tmp_path, si
     assert all(t.startswith(("/feed.xml", "/sitemap")) for t in fetched), fetched
     assert len(posts(tmp_path / "archive")) == 5
     assert sqlite3.connect(state_db(tmp_path)).execute("SELECT count(*) FROM backfill").fetchone() == (0,)
+
+
+def test_dry_run_on_a_new_archive_creates_no_state_and_no_archive(tmp_path, site, config, capsys):
+    assert backfill(config, "--all", "--dry-run") == 0
+    assert len(capsys.readouterr().out.splitlines()) == 12
+    assert not state_db(tmp_path).exists() and not (tmp_path / "archive").exists()

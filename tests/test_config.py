@@ -62,6 +62,12 @@ def test_plain_path_is_a_sqlite_file(tmp_path):
     assert s.state.database_url == "sqlite:///state/x.db"
 
 
+def test_a_section_with_every_key_commented_out_takes_the_defaults(tmp_path):
+    s = load_config(write(tmp_path, CONTRACT.replace("  allow_private: false", "  # allow_private: true")),
+                    environ={"CRAWLER_DEDUP_POLICY": "url"})
+    assert s.network.allow_private is False and s.dedup.policy == "url"
+
+
 def errors_for(tmp_path, text) -> str:
     with pytest.raises(ConfigError) as info:
         load_config(write(tmp_path, text), environ={})

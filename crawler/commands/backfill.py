@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import AsyncIterator
 from zoneinfo import ZoneInfo
 
+from ..archive.writer import BACKFILL_LOCK_NAME
 from ..backfill import Backfill, BackfillStats, Plan, Progress, Window
 from ..config import Settings, parse_duration
 from ..errors import ConfigError
-from ..archive.writer import BACKFILL_LOCK_NAME
 from ..pipeline import RunStats, open_pipeline
 from . import EXIT_FAILURES, EXIT_OK
 from .common import select_feeds, settings_from
@@ -112,9 +112,11 @@ async def _dry_run_backfill(settings: Settings, plan: Plan, progress: Progress) 
     database in memory."""
     from ..extract.pool import ExtractionPool
     from ..fetch import Fetcher
-    from ..state.store import Store
+    from ..state.store import Store, database_missing
 
-    store, scratch = Store(settings.state.database_url), Store("sqlite:///:memory:")
+    scratch = Store("sqlite:///:memory:")
+    # No state yet: nothing is archived, and a dry run does not create the database.
+    store = scratch if database_missing(settings.state.database_url) else Store(settings.state.database_url)
     try:
         with ExtractionPool(settings.extract.workers) as pool:
             async with Fetcher(settings.network) as fetcher:

@@ -21,7 +21,7 @@ from ..archive.scan import post_files
 from ..config import Settings, parse_duration
 from ..enrich import load_companies, normalise_code
 from ..errors import ArchiveError, ConfigError, StateError
-from ..state.store import Store
+from ..state.store import Store, database_missing
 from . import EXIT_OK
 from .common import settings_from
 
@@ -115,7 +115,7 @@ def run(args) -> int:
 def _from_index(settings: Settings, ticker: str) -> list[Match] | None:
     """None when there is no state database to ask (it is never created here) or it cannot be read."""
     url = settings.state.database_url
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+    if database_missing(url):
         return None
     try:
         store = Store(url)

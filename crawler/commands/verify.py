@@ -4,11 +4,10 @@ from __future__ import annotations
 import logging
 import os
 from contextlib import nullcontext
-from pathlib import Path
 
 from ..archive.index import verify
 from ..archive.writer import BACKFILL_LOCK_NAME, ArchiveLock
-from ..state.store import Store
+from ..state.store import Store, database_missing
 from . import EXIT_FAILURES, EXIT_OK
 from .common import settings_from
 
@@ -19,7 +18,7 @@ def run(args) -> int:
     settings = settings_from(args)
     root = settings.archive.dir
     url = settings.state.database_url
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+    if database_missing(url):
         log.warning("no state database at %s: checking the files only (crawler reindex builds one)",
                     url.removeprefix("sqlite:///"))
         store = None

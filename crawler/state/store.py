@@ -96,6 +96,12 @@ def create_state_engine(url: str) -> Engine:
     return engine
 
 
+def database_missing(url: str) -> bool:
+    """Whether `url` names a SQLite file that does not exist (commands that only read must not create it)."""
+    return url.startswith("sqlite:///") and url != "sqlite:///:memory:" and \
+        not Path(url.removeprefix("sqlite:///")).exists()
+
+
 def _row_to_article(row) -> StoredArticle:
     return StoredArticle(
         id=row.id, link=row.link, path=row.path, title=row.title, content_hash=row.content_hash,
