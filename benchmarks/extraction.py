@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import trafilatura
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -102,7 +103,18 @@ class Scores:
 # --- corpus ---------------------------------------------------------------------------------------------
 
 
-def load_corpus(corpus: Path, sources: Iterable[str] = ()) -> list[Page]:
+def load_corrections(path: Path) -> dict[tuple[str, str], dict[str, str]]:
+    """(source, page) → {field: corrected value} from a corrections file (see benchmarks/corpus-corrections.yaml)."""
+    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    corrections: dict[tuple[str, str], dict[str, str]] = {}
+    for entry in entries:
+        source, name = entry["page"].split("/")
+        corrections.setdefault((source, name), {})[entry["field"]] = entry["corrected"]
+    return corrections
+
+
+def load_corpus(corpus: Path, sources: Iterable[str] = (),
+                corrections: dict[tuple[str, str], dict[str, str]] | None = None) -> list[Page]:
     languages = _manifest_languages(corpus)
     wanted = set(sources)
     pages = []
@@ -115,6 +127,7 @@ def load_corpus(corpus: Path, sources: Iterable[str] = ()) -> list[Page]:
         if page_file is None:
             continue
         truth = json.loads(truth_file.read_text(encoding="utf-8"))
+        truth.update((corrections or {}).get((source, name), {}))
         body = page_file.read_bytes()
         if page_file.suffix == ".gz":
             body = gzip.decompress(body)
@@ -359,12 +372,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", action="append", default=[], help="only this source folder; repeatable")
     parser.add_argument("--sites", type=Path, action="append", default=[],
                         help="site rules files after the shipped config/sites.yaml; repeatable")
+    parser.add_argument("--corrections", type=Path, metavar="FILE",
+                        help="ground-truth values to correct before scoring, each with its evidence "
+                             "(benchmarks/corpus-corrections.yaml); the printout says how many were applied")
     parser.add_argument("--misses", type=int, default=0, metavar="N",
                         help="also list the N pages where we lose most to plain trafilatura, and metadata misses")
     args = parser.parse_args(argv)
     if not (args.corpus / "pages").is_dir():
         parser.error(f"{args.corpus} has no pages/ folder (expected the layout of shared/corpus)")
-    pages = load_corpus(args.corpus, args.source)
+    corrections = load_corrections(args.corrections) if args.corrections else {}
+    pages = load_corpus(args.corpus, args.source, corrections)
     site_rules = configured_site_rules(args.sites)
     extractors = {"ours": ours(site_rules), "plain": plain}
     results: dict[str, dict[tuple[str, str], Result]] = {name: {} for name in extractors}
@@ -375,7 +392,9 @@ def main(argv: list[str] | None = None) -> int:
         for name in order:
             results[name][(page.source, page.name)] = extractors[name](page)
     print(f"{len(pages)} pages from {args.corpus}; ours = crawler.extract with site rules, plain = trafilatura "
-          f"{trafilatura.__version__} defaults\n")
+          f"{trafilatura.__version__} defaults"
+          + (f"; {sum(map(len, corrections.values()))} ground-truth values corrected from {args.corrections}"
+             if corrections else "") + "\n")
     groups, counts = grouped(pages, results)
     print(report(groups, counts))
     print()
