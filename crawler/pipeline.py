@@ -45,6 +45,11 @@ _FINAL_ERRORS = (BlockedByRobots, BlockedAddress, UnsupportedScheme)
 # A page that just failed is not fetched again for another feed listing it (a hanging page would cost a
 # second deadline); after this long the daemon tries it again.
 PAGE_FAILURE_MEMORY = 600.0
+JOBS_PER_HOST = 2
+"""Article jobs of one host in progress at once, in multiples of network.per_host (which the fetcher applies
+to the requests themselves): a job holds its place through extraction and writing too, so with one multiple
+a host's request slots sat idle while its pages were extracted (8 jobs for 4 sites kept two extraction
+workers busy half the time). A slow host still holds no more than this share of the workers."""
 
 
 @dataclass
@@ -149,8 +154,8 @@ class Pipeline:
         self.companies = load_companies(settings.enrich.companies)
         self.site_rules = configured_site_rules(settings.extract.sites)
         self.stats = RunStats()
-        self._queue: HostFairQueue[ArticleJob] = HostFairQueue(maxsize=2 * settings.network.concurrency,
-                                                               per_host=settings.network.per_host)
+        self._queue: HostFairQueue[ArticleJob] = HostFairQueue(
+            maxsize=2 * settings.network.concurrency, per_host=JOBS_PER_HOST * settings.network.per_host)
         self._workers: list[asyncio.Task] = []
         self._in_flight: dict[str, asyncio.Event] = {}
         self._page_failures: dict[str, tuple[float, FetchError | ExtractionError]] = {}
