@@ -238,6 +238,12 @@ class _Segmenter:
 _SEGMENTER: _Segmenter | None = None
 
 
+def preload_segmenter() -> None:
+    """Load jieba's dictionary now: done once in the extraction pool's forkserver, so that every worker forked
+    from it starts with the dictionary (shared, copy-on-write) instead of spending a second loading its own."""
+    _segmenter(frozenset())._tokenizer.check_initialized()
+
+
 def _segmenter(names: frozenset[str]) -> _Segmenter:
     global _SEGMENTER
     if _SEGMENTER is None:
