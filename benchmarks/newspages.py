@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from html import escape
@@ -135,6 +136,14 @@ EN_WORDS = ("growth demand supply prices costs margins revenue profit earnings g
             "hospitals drugmakers utilities railroads ports pipelines refineries mining lithium nickel rare earths "
             "startups venture buyouts mergers acquisitions dividends buybacks valuations multiples spreads volatility "
             "liquidity leverage defaults downgrades upgrades budgets deficits taxes subsidies stimulus reforms").split()
+try:  # place, people, language and currency names: a vocabulary as wide as real news has
+    from babel import Locale
+
+    _EN = Locale("en")
+    EN_WORDS += sorted({word.lower() for names in (_EN.territories, _EN.languages, _EN.currencies)
+                        for name in names.values() for word in re.findall(r"[A-Za-z]{4,}", name)})
+except ImportError:  # babel comes with dateparser; without it the text is less varied
+    pass
 EN_ADJ = ("stronger weaker steady sluggish robust fragile rising falling record modest sharp gradual uneven "
           "resilient volatile tight loose elevated subdued surprising expected quarterly annual regional global "
           "domestic foreign industrial corporate federal private public").split()
@@ -154,13 +163,22 @@ def _en_name(rng: random.Random) -> str:
     return "".join(letters).capitalize() + rng.choice(("", "n", "s", "r", "ton", "ville", "berg"))
 
 
+_EN_GLUE = ("the", "of", "and", "in", "for", "with", "on", "as", "by", "to", "from", "at", "after", "while")
+
+
 def _en_sentence(rng: random.Random) -> str:
-    tail = rng.choice(EN_TAILS).format(p=f"{rng.uniform(0.1, 30):.1f}", b=rng.randint(12, 9800),
-                                       c=rng.randint(2, 28), d=rng.randint(30, 90))
     who = rng.choice(EN_SUBJECTS + EN_COMPANIES + [f"{_en_name(rng)} {rng.choice(('Corp', 'Holdings', 'Group'))}"])
-    text = (f"{rng.choice(EN_OPENERS)}{who} {rng.choice(EN_VERBS)} {rng.choice(EN_ADJ)} {_en_words(rng, rng.randint(1, 3))} "
-            f"in {_en_name(rng)} and {rng.choice(EN_ADJ)} {_en_words(rng, rng.randint(1, 2))} at {_en_name(rng)}, {tail}.")
-    return text[0].upper() + text[1:]
+    words = []
+    for _ in range(rng.randint(5, 11)):
+        words.append(rng.choice(EN_ADJ) if rng.random() < 0.2 else _en_name(rng) if rng.random() < 0.12
+                     else rng.choice(EN_WORDS))
+        if rng.random() < 0.4:
+            words.append(rng.choice(_EN_GLUE))
+    text = f"{rng.choice(EN_OPENERS)}{who} {rng.choice(EN_VERBS)} {' '.join(words)}"
+    if rng.random() < 0.3:
+        text += ", " + rng.choice(EN_TAILS).format(p=f"{rng.uniform(0.1, 30):.1f}", b=rng.randint(12, 9800),
+                                                   c=rng.randint(2, 28), d=rng.randint(30, 90))
+    return text[0].upper() + text[1:] + "."
 
 
 def _en_headline(rng: random.Random) -> str:
@@ -207,8 +225,10 @@ def page(n: int, base: str = "") -> Page:
     sentence, headline, name = (_zh_sentence, _zh_headline, _zh_name) if zh else (_en_sentence, _en_headline, _en_person)
     title = f"{headline(rng)}{'（' + str(n) + '）' if zh else f' ({n})'}"
     author = name(rng)
-    paragraphs = [("".join if zh else " ".join)(sentence(rng) for _ in range(rng.randint(2, 5)))
-                  for _ in range(rng.randint(8, 26))]
+    # English words are longer: fewer sentences make articles of a similar reading length (and give two
+    # unrelated English stories the small overlap of 4-character shingles that real ones have).
+    paragraphs = [("".join if zh else " ".join)(sentence(rng) for _ in range(rng.randint(2, 5) if zh else rng.randint(1, 3)))
+                  for _ in range(rng.randint(8, 26) if zh else rng.randint(5, 16))]
     subheading = headline(rng)
     quote = sentence(rng)
     at = rng.randint(1, len(paragraphs) - 1)

@@ -15,9 +15,10 @@ Default mode prints, for N pages:
 - CPU seconds of the crawler and every process it started: the sum over its process tree of each process's
   utime+stime, sampled from /proc every 0.1 s (rusage of children misses the extraction workers, which the
   forkserver, not the crawler, reaps);
-- peak resident memory of the crawler's process tree: the largest sum of VmRSS over the crawler and all its
-  descendants (extraction workers, forkserver), sampled every 0.1 s from /proc (shared pages counted in
-  each process, so an upper bound), and the largest single process (VmHWM);
+- peak resident memory of the crawler's process tree (crawler, forkserver, extraction workers), sampled from
+  /proc: the largest sum of VmRSS (pages shared between processes counted in each: an upper bound), the
+  largest sum of PSS (shared pages divided among the processes sharing them: what the tree occupies; every
+  0.5 s), and the largest single process (VmHWM);
 - the extraction-bound limit, measured in the same run before the backfill: the median CPU time (one process,
   `time.process_time`) of `crawler.extract.article.extract_page` on a sample of the same pages, with the
   settings the archiver uses (the site rules resolved for the URL, the page's content type, the fetch time as
@@ -30,8 +31,8 @@ same URL list, with a settings file that sets its per-domain SLEEP_TIME to 0 and
 refuses 127.0.0.1) and `-o DIR` to keep each page's output; it prints its pages/s, CPU and body F1 (its
 front matter and the `# title` line it repeats are not counted against it).
 
-`--memory` runs backfills of each size in `--sizes` (fresh archive and state each) and prints the peak tree RSS
-of each and the difference between the largest and the smallest.
+`--memory` runs backfills of each size in `--sizes` (fresh archive and state each) and prints the peak memory of
+each (RSS sum, PSS sum, largest process) and the change from the first size to the last.
 
 `--idle` configures `--feeds` feeds over the four sites (each 2 entries); a first `crawler once` archives them
 and keeps their validators; then every feed answers 304 Not Modified and `crawler once` runs `--repeat` times
@@ -59,6 +60,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +68,6 @@ sys.path.insert(0, str(PROJECT_ROOT))
 sys.path.insert(0, str(PROJECT_ROOT / "benchmarks"))
 
 from newspages import Page, page  # noqa: E402
-from tests.support.server import LocalServer, Reply, conditional  # noqa: E402
 
 SITES = 4
 VENV_BIN = Path(sys.executable).parent
@@ -75,32 +76,77 @@ VENV_BIN = Path(sys.executable).parent
 # --- the local sites --------------------------------------------------------------------------------------
 
 
-class Sites:
-    """SITES local servers; page n is on site n % SITES."""
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+    disable_nagle_algorithm = True  # head and body in one write anyway; no 40 ms delayed-ACK stalls
+
+    def do_GET(self) -> None:
+        site: _Site = self.server.site  # type: ignore[attr-defined]
+        route = site.routes.get(self.path.split("?", 1)[0])
+        site.requests += 1
+        if route is None:
+            status, body, headers = 404, b"not found\n", {"Content-Type": "text/plain"}
+        else:
+            body, headers = route
+            status = 200
+            etag = headers.get("ETag")
+            if etag and self.headers.get("If-None-Match") == etag:
+                site.not_modified += 1
+                status, body = 304, b""
+        head = [f"HTTP/1.1 {status} {'OK' if status == 200 else 'Not Modified' if status == 304 else 'Not Found'}",
+                f"Date: {self.date_time_string()}", f"Content-Length: {len(body)}" if status != 304 else "",
+                *(f"{k}: {v}" for k, v in headers.items())]
+        self.wfile.write(("\r\n".join(line for line in head if line) + "\r\n\r\n").encode("latin-1") + body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+class _Site:
+    """One local web site: a threaded HTTP/1.1 server on 127.0.0.1 answering from a dict of routes."""
 
     def __init__(self) -> None:
-        self.servers = [LocalServer() for _ in range(SITES)]
+        self.routes: dict[str, tuple[bytes, dict[str, str]]] = {}
+        self.requests = 0
+        self.not_modified = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self.server.daemon_threads = True
+        self.server.site = self  # type: ignore[attr-defined]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                       daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+
+class Sites:
+    """SITES local sites; page n is on site n % SITES. (tests/support/server.py's LocalServer writes a
+    response's head and body separately, which costs a delayed-ACK wait of some 40 ms per request: fine
+    for tests, a bottleneck here.)"""
+
+    def __init__(self) -> None:
+        self.servers = [_Site() for _ in range(SITES)]
 
     def __enter__(self) -> Sites:
-        for server in self.servers:
-            server.start()
-            server.route("/robots.txt", Reply(body=b"User-agent: *\nAllow: /\n",
-                                              headers={"Content-Type": "text/plain"}))
+        for site in self.servers:
+            site.thread.start()
+            site.routes["/robots.txt"] = (b"User-agent: *\nAllow: /\n", {"Content-Type": "text/plain"})
         return self
 
     def __exit__(self, *exc) -> None:
-        for server in self.servers:
-            server.stop()
+        for site in self.servers:
+            site.server.shutdown()
+            site.server.server_close()
 
     def base(self, n: int) -> str:
-        return self.servers[n % SITES].url("").rstrip("/")
+        return self.servers[n % SITES].url("")
 
     def serve_pages(self, first: int, count: int) -> list[Page]:
         pages = []
         for n in range(first, first + count):
             generated = page(n, self.base(n))
-            self.servers[n % SITES].route(generated.path, Reply(body=generated.html, headers={
-                "Content-Type": "text/html; charset=utf-8"}))
+            self.servers[n % SITES].routes[generated.path] = (generated.html,
+                                                              {"Content-Type": "text/html; charset=utf-8"})
             pages.append(generated)
         return pages
 
@@ -156,6 +202,15 @@ def _status(pid: int) -> dict[str, int]:
     return values
 
 
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: each page shared by n processes counted 1/n in each (forked workers share much)."""
+    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii", errors="replace") as rollup:
+        for line in rollup:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    return 0
+
+
 def _cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat", "rb") as stat:
         fields = stat.read().rsplit(b")", 1)[1].split()
@@ -170,8 +225,13 @@ class Measured:
     cpu_sampled: float = 0.0
     """Sum over the processes seen in the tree, each at its last sample."""
     peak_tree_kb: int = 0
+    """Largest sum of VmRSS over the tree (pages shared between processes counted in each)."""
+    peak_tree_pss_kb: int = 0
+    """Largest sum of PSS over the tree (shared pages divided among their processes): what the tree occupies."""
     peak_process_kb: int = 0
     processes: int = 0
+    others: float = 0.0
+    """CPU seconds the rest of the machine (not this benchmark, not the command) used meanwhile: noise."""
     cpu_root: float = 0.0
     """CPU seconds of the command's own process (the crawler's event loop), the rest being its workers'."""
     returncode: int = 0
@@ -184,22 +244,28 @@ def run_measured(command: list[str], cwd: Path | None = None, interval: float = 
     """Run `command`, sampling its process tree's memory and CPU from /proc until it exits."""
     result = Measured()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    machine_before, self_before = _machine_busy(), time.process_time()
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         process = subprocess.Popen(command, cwd=cwd or PROJECT_ROOT, stdout=out, stderr=err,
                                    env=os.environ | {"PYTHONPATH": str(PROJECT_ROOT)})
         peaks: dict[int, int] = {}
+        samples = 0
         while process.poll() is None:
-            tree_kb = 0
+            tree_kb = tree_pss_kb = 0
             for pid in _tree(process.pid):
                 try:
                     status = _status(pid)
                     result._cpu_by_pid[pid] = _cpu_seconds(pid)
+                    if samples % 5 == 0:  # smaps_rollup costs the kernel a walk of the page tables
+                        tree_pss_kb += _pss_kb(pid)
                 except (OSError, ValueError, IndexError):
                     continue
                 tree_kb += status.get("VmRSS", 0)
                 peaks[pid] = max(peaks.get(pid, 0), status.get("VmHWM", 0))
             result.peak_tree_kb = max(result.peak_tree_kb, tree_kb)
+            result.peak_tree_pss_kb = max(result.peak_tree_pss_kb, tree_pss_kb)
+            samples += 1
             time.sleep(interval)
         result.returncode = process.wait()
         result.wall = time.perf_counter() - started
@@ -207,14 +273,23 @@ def run_measured(command: list[str], cwd: Path | None = None, interval: float = 
         err.seek(0)
         result.stdout, result.stderr = out.read(), err.read()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    machine_busy = _machine_busy() - machine_before
     result.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     result.cpu_sampled = sum(result._cpu_by_pid.values())
     result.cpu_root = result._cpu_by_pid.get(process.pid, 0.0)
     # Descendants that their own parent never reaped (a forkserver's workers) escape rusage: take the larger.
     result.cpu = max(result.cpu, result.cpu_sampled)
+    result.others = max(0.0, machine_busy - result.cpu - (time.process_time() - self_before))
     result.peak_process_kb = max(peaks.values(), default=0)
     result.processes = len(peaks)
     return result
+
+
+def _machine_busy() -> float:
+    """CPU seconds all processors have spent busy since boot (/proc/stat: everything but idle and iowait)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        fields = [int(v) for v in stat.readline().split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / _CLOCK
 
 
 def crawler_command(*args: str) -> list[str]:
@@ -328,8 +403,11 @@ def throughput(options: argparse.Namespace) -> None:
               f"{run.cpu / len(pages) * 1000:.1f} ms per page, {run.cpu / run.wall / cores:.0%} of {cores} cores; "
               f"main process {run.cpu_root / len(pages) * 1000:.1f} ms per page, other processes "
               f"{(run.cpu - run.cpu_root) / len(pages) * 1000:.1f} ms per page")
-        print(f"  peak RSS of the process tree {run.peak_tree_kb / 1024:.0f} MB ({run.processes} processes), "
-              f"largest process {run.peak_process_kb / 1024:.0f} MB")
+        if run.others > 0.05 * run.wall * cores:
+            print(f"  NOTE: other processes on this machine used {run.others:.1f} CPU seconds meanwhile "
+                  f"({run.others / run.wall / cores:.0%} of it): the figures are pessimistic")
+        print(f"  peak memory of the process tree ({run.processes} processes): RSS sum {run.peak_tree_kb / 1024:.0f} MB, "
+              f"PSS sum {run.peak_tree_pss_kb / 1024:.0f} MB; largest process {run.peak_process_kb / 1024:.0f} MB")
         print(f"  archive: {posts} of {len(pages)} pages, body F1 {f1:.3f}" + (f", {missing} missing" if missing else ""))
         print(f"  summary line: {run.stdout.strip().splitlines()[-1] if run.stdout.strip() else '(none)'}")
         if options.trafilatura_cli:
@@ -366,7 +444,8 @@ def trafilatura_cli(sites: Sites, pages: list[Page], work: Path) -> Measured:
 def memory(options: argparse.Namespace) -> None:
     sizes = [int(n) for n in options.sizes.split(",") if n]
     print(f"machine: {machine()}")
-    print(f"{'pages':>6} {'wall s':>7} {'pages/s':>8} {'tree peak MB':>13} {'largest MB':>11} {'archived':>9}")
+    print(f"{'pages':>6} {'wall s':>7} {'pages/s':>8} {'RSS sum MB':>11} {'PSS sum MB':>11} {'largest MB':>11} "
+          f"{'archived':>9}")
     peaks = []
     with Sites() as sites, tempfile.TemporaryDirectory(prefix="throughput-memory-") as tmp:
         served = 0
@@ -378,13 +457,15 @@ def memory(options: argparse.Namespace) -> None:
             work = Path(tmp, f"run-{number}")
             run = backfill(sites, pages[:size], work)
             archived = sum(1 for _ in (work / "archive").rglob("*.md"))
-            peaks.append(run.peak_tree_kb)
-            print(f"{size:>6} {run.wall:>7.1f} {size / run.wall:>8.1f} {run.peak_tree_kb / 1024:>13.0f} "
-                  f"{run.peak_process_kb / 1024:>11.0f} {archived:>9}", flush=True)
+            peaks.append((run.peak_tree_kb, run.peak_tree_pss_kb))
+            print(f"{size:>6} {run.wall:>7.1f} {size / run.wall:>8.1f} {run.peak_tree_kb / 1024:>11.0f} "
+                  f"{run.peak_tree_pss_kb / 1024:>11.0f} {run.peak_process_kb / 1024:>11.0f} {archived:>9}", flush=True)
             shutil.rmtree(work / "archive", ignore_errors=True)
     if len(peaks) > 1:
-        print(f"largest peak / smallest peak: {max(peaks) / min(peaks) - 1:+.1%} "
-              f"(first {peaks[0] / 1024:.0f} MB, last {peaks[-1] / 1024:.0f} MB)")
+        for label, index in (("RSS sum", 0), ("PSS sum", 1)):
+            first, last = peaks[0][index], peaks[-1][index]
+            print(f"{label}: {sizes[-1]} pages vs {sizes[0]}: {last / first - 1:+.1%} "
+                  f"({first / 1024:.0f} MB -> {last / 1024:.0f} MB)")
 
 
 def _feed(title: str, items: list[tuple[str, str, datetime]]) -> bytes:
@@ -404,9 +485,9 @@ def idle(options: argparse.Namespace) -> None:
             server = sites.servers[i % SITES]
             items = [(p.title, sites.url(p), p.published) for p in pages[2 * i:2 * i + 2]]
             path = f"/feeds/{i}.xml"
-            server.route(path, conditional(Reply(body=_feed(f"Feed {i}", items), headers={
+            server.routes[path] = (_feed(f"Feed {i}", items), {
                 "Content-Type": "application/rss+xml", "ETag": f'"feed-{i}-v1"',
-                "Last-Modified": "Wed, 01 May 2024 08:00:00 GMT"})))
+                "Last-Modified": "Wed, 01 May 2024 08:00:00 GMT"})
             lines.append(f'  - {{url: "{server.url(path)}", name: "Feed {i}", source: "Bench", category: "Finance"}}')
         work = Path(tmp)
         config = write_config(work, "feeds:\n" + "\n".join(lines) + "\n")
@@ -419,8 +500,7 @@ def idle(options: argparse.Namespace) -> None:
         for _ in range(options.repeat):
             all_runs.append(run_measured(crawler_command("once", "-q", "-c", str(config))))
             one_runs.append(run_measured(crawler_command("once", "-q", "-c", str(config), "--feed", "Feed 0")))
-        not_modified = sum(1 for s in sites.servers for r in s.requests if r.target.startswith("/feeds/")
-                           and ("if-none-match" in r.headers))
+        not_modified = sum(site.not_modified for site in sites.servers)
         cpu_all = statistics.median(r.cpu for r in all_runs)
         cpu_one = statistics.median(r.cpu for r in one_runs)
         wall_all = statistics.median(r.wall for r in all_runs)
@@ -428,7 +508,7 @@ def idle(options: argparse.Namespace) -> None:
         print(f"crawler once, {feeds} feeds all answering 304: wall {wall_all:.2f} s, CPU {cpu_all:.2f} s "
               f"(median of {options.repeat}); one feed: CPU {cpu_one:.2f} s (start-up)")
         print(f"  CPU per feed beyond start-up: {per_feed * 1000:.2f} ms; peak RSS "
-              f"{max(r.peak_tree_kb for r in all_runs) / 1024:.0f} MB; conditional requests seen: {not_modified}")
+              f"{max(r.peak_tree_kb for r in all_runs) / 1024:.0f} MB; 304 answers: {not_modified}")
         print(f"  last summary line: {all_runs[-1].stdout.strip()}")
 
 
