@@ -31,7 +31,7 @@ from .schedule import Bounds, PollOutcome, jitter_for, next_interval, startup_de
 log = logging.getLogger("crawler")
 
 # Sections that the running daemon cannot swap (its HTTP client, database and archive are open).
-_RESTART_SECTIONS = ("archive", "state", "network", "extract", "daemon")
+_RESTART_SECTIONS = ("archive", "state", "network", "extract", "daemon", "dedup", "enrich")
 
 
 def _utc_now() -> datetime:
