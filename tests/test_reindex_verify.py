@@ -90,6 +90,8 @@ def test_verify_reports_a_clean_archive_as_clean(archived, capsys):
     config, _ = archived
     assert main(["verify", "-c", str(config)]) == 0
     assert "0 problems" in capsys.readouterr().out
+    assert main(["verify", "-q", "-c", str(config)]) == 0
+    assert capsys.readouterr().out == ""  # cron mails nothing
 
 
 def test_verify_finds_hand_broken_files_and_changes_nothing_without_fix(archived, tmp_path, capsys):

@@ -36,5 +36,6 @@ def run(args) -> int:
     for problem in problems:
         print(problem, flush=True)
     left = sum(not p.fixed for p in problems)
-    print(f"crawler verify: {len(problems)} problems, {len(problems) - left} fixed, {left} left", flush=True)
+    if problems or not args.quiet:  # -q: silent when all is well, so cron mails only trouble
+        print(f"crawler verify: {len(problems)} problems, {len(problems) - left} fixed, {left} left", flush=True)
     return EXIT_FAILURES if left else EXIT_OK
