@@ -10,9 +10,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from sqlalchemy import create_engine, delete, event, func, insert, inspect, select, text, update
+from sqlalchemy import create_engine, delete, event, func, insert, inspect, make_url, select, text, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ..errors import StateError
 from ..fingerprint import Fingerprint
@@ -87,13 +87,23 @@ def create_state_engine(url: str) -> Engine:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise StateError(f"cannot create the state directory {path.parent}: {e.strerror}") from None
+    if url.startswith(("postgresql://", "postgres://")):  # the driver we ship, not SQLAlchemy's psycopg2 default
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
     try:
-        engine = create_engine(url, future=True)
+        engine = create_engine(url, future=True, pool_pre_ping=True)
     except (SQLAlchemyError, ImportError, ValueError) as e:
-        raise StateError(f"state database {url}: {e}; check state.url") from None
+        raise StateError(f"state database {shown_url(url)}: {e}; check state.url") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def shown_url(url: str) -> str:
+    """The URL for messages and logs: a password in it is masked."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 def database_missing(url: str) -> bool:
@@ -131,7 +141,7 @@ def _add_missing_columns(conn: Connection) -> None:
 
 class Store:
     def __init__(self, url: str):
-        self.url = url
+        self.url = shown_url(url)
         self.engine = create_state_engine(url)
         try:
             schema.metadata.create_all(self.engine)
@@ -141,14 +151,14 @@ class Store:
                 if version is None:
                     conn.execute(insert(schema.meta).values(key="schema", value=str(schema.SCHEMA_VERSION)))
                 elif int(version) > schema.SCHEMA_VERSION:
-                    raise StateError(f"state database {url} was written by a newer crawler (schema {version}); "
+                    raise StateError(f"state database {self.url} was written by a newer crawler (schema {version}); "
                                      "upgrade the crawler or point state.url elsewhere")
                 elif int(version) < schema.SCHEMA_VERSION:
                     _migrate(conn, int(version))
                     conn.execute(update(schema.meta).where(schema.meta.c.key == "schema")
                                  .values(value=str(schema.SCHEMA_VERSION)))
         except SQLAlchemyError as e:
-            raise StateError(f"state database {url} cannot be opened: {e.__class__.__name__}: "
+            raise StateError(f"state database {self.url} cannot be opened: {e.__class__.__name__}: "
                              f"{str(e).splitlines()[0]}") from None
 
     def close(self) -> None:
