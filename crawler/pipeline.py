@@ -16,7 +16,7 @@ from collections import Counter
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import AsyncIterable, AsyncIterator, Iterable, Mapping
+from typing import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from .archive.archiver import Archiver
@@ -81,6 +81,8 @@ class FeedRun:
     failures: int = 0
     archived: int = 0
     settled: asyncio.Event = field(default_factory=asyncio.Event)
+    updates_mean_edits: bool = True
+    """Whether an entry's `updated` says when it was edited (not when the feed was generated)."""
 
     def finish_one(self, *, failed: bool = False, archived: bool = False) -> None:
         self.failures += failed
@@ -136,6 +138,13 @@ def entry_keys(feed: FeedSpec, entry: FeedEntry) -> tuple[str, ...]:
     if entry.guid:
         keys.append(guid_key(feed.url, entry.guid))
     return tuple(keys)
+
+
+def updated_is_generation_time(entries: Sequence[FeedEntry]) -> bool:
+    """Some generators stamp every entry with the time the feed was built: one `updated` shared by all of
+    several entries says nothing about edits (following it would refetch the whole feed on every poll)."""
+    stamps = {entry.updated for entry in entries}
+    return len(entries) >= 3 and len(stamps) == 1 and None not in stamps
 
 
 def feed_label(feed: FeedSpec) -> str:
@@ -210,7 +219,7 @@ class Pipeline:
         self.stats.feeds_ok += 1
         self.metrics.polls.labels(feed.name, "ok").inc()
 
-        run = FeedRun(feed)
+        run = FeedRun(feed, updates_mean_edits=not updated_is_generation_time(parsed.entries))
         await self._submit_all(run, parsed.entries)
         settle = self._record_settled(run, fetched, len(parsed.entries))
         if wait:
@@ -268,7 +277,8 @@ class Pipeline:
         if not keys or (run.feed.url, keys[0]) in self._queued:
             return  # nothing to name it by, or this feed's previous poll is still on it
         known = self.store.find_article(keys)
-        revise = known is not None and (refresh or self._edited_since_archived(known, entry))
+        edited = run.updates_mean_edits and known is not None and self._edited_since_archived(known, entry)
+        revise = known is not None and (refresh or edited)
         if known and not revise:  # the common case on a busy feed: settled here, without a worker
             self._seen_again(known, run.feed, keys)
             return

@@ -198,6 +198,23 @@ def test_an_edit_announced_by_the_feed_is_rewritten_in_place_and_an_unchanged_ar
     assert front["revisions"] == 1
 
 
+def test_an_updated_shared_by_every_entry_is_the_feeds_build_time_and_refetches_nothing(tmp_path, http_server):
+    links = [http_server.url(f"/b/{n}.html") for n in range(3)]
+    for n, link in enumerate(links):
+        http_server.route(f"/b/{n}.html", Reply.text(article_page(f"标题{n}", paras(company_story(50 + n)))))
+
+    def feed(built: datetime) -> Reply:
+        return Reply(body=atom([(f"tag:b,{n}", f"标题{n}", link, built) for n, link in enumerate(links)]),
+                     headers={"Content-Type": "application/atom+xml"})
+
+    http_server.route("/feed.atom", feed(FIRST_VERSION))
+    config = write_config(tmp_path, [FeedConfig(http_server.url("/feed.atom"), "B－要闻", "B报")])
+    assert main(["once", "-c", str(config)]) == 0
+    http_server.route("/feed.atom", feed(FIRST_VERSION + timedelta(minutes=10)))
+    assert main(["once", "-c", str(config)]) == 0
+    assert [http_server.hits(f"/b/{n}.html") for n in range(3)] == [1, 1, 1]
+
+
 def test_refresh_rewrites_recent_articles_that_changed_and_leaves_the_rest(tmp_path, http_server, capsys):
     now = datetime.now(timezone.utc).replace(microsecond=0)
     ages = {"/n/recent.html": timedelta(hours=3), "/n/old.html": timedelta(days=5), "/n/same.html": timedelta(hours=5)}
