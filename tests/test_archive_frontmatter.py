@@ -309,3 +309,22 @@ def test_parse_post_reports_malformed_files_in_one_line(text, reason):
     with pytest.raises(ArchiveError, match=reason) as caught:
         parse_post(text)
     assert "\n" not in str(caught.value)
+
+
+TRICKY = ["民政部：基本公共服务", "yes", "1e3", "0o17", "---", "a: b", "line\nbreak", "\u2028sep", "tab\there",
+          "{{ x }}", "!!python/object", "'quoted'", '"dq"', "x" * 300, "#hash", "@at", "null", "~", "", " lead",
+          "trail ", "\x85nel", "\ufeffbom", "\u200bzw", "C:\\Users"]
+
+
+@pytest.mark.parametrize("value", TRICKY)
+def test_libyaml_and_pure_python_dumpers_write_the_same_front_matter(value):
+    from crawler.archive.frontmatter import _dump, _FastFrontMatterDumper, _FrontMatterDumper
+
+    front = {"title": value, "tags": [value, "x"], "comments": False}
+    assert _dump(front, _FastFrontMatterDumper) == _dump(front, _FrontMatterDumper)
+
+
+def test_emoji_are_written_as_they_are_not_escaped():
+    from crawler.archive.frontmatter import _post_text
+
+    assert _post_text({"title": "大涨 🚀 收官"}, "正文").startswith("---\ntitle: 大涨 🚀 收官\n")
