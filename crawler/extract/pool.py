@@ -47,6 +47,10 @@ class ExtractionPool:
         self._executor = self._new_executor()
         self._closed = False
         self._waiting: deque[_Call] = deque()
+        self._follow_ups: deque[_Call] = deque()
+        """Calls for articles already extracted (securities, fingerprint): served before new pages, so that
+        articles leave the pool finished one by one instead of all advancing a stage at a time in a convoy
+        (every in-flight article waiting on the pool, then all of them on the event loop, the pool idle)."""
         self._running = 0
 
     async def extract_page(self, body: bytes, content_type: str | None, url: str,
@@ -72,7 +76,8 @@ class ExtractionPool:
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            waiting, self._waiting = list(self._waiting), deque()
+            waiting = [*self._follow_ups, *self._waiting]
+            self._waiting, self._follow_ups = deque(), deque()
             executor = self._executor
         for call in waiting:
             call.settle(None, asyncio.CancelledError())
@@ -92,7 +97,7 @@ class ExtractionPool:
         with self._lock:
             if self._closed:
                 raise failure(url, "the extraction processes are shut down")
-            self._waiting.append(call)
+            (self._waiting if function in _FIRST_STAGE else self._follow_ups).append(call)
         self._dispatch()
         try:
             return await call.outcome
@@ -104,9 +109,9 @@ class ExtractionPool:
         """Submit waiting calls while workers are free (any thread: the loop's, the executor's result thread)."""
         while True:
             with self._lock:
-                if self._closed or self._running >= self._workers or not self._waiting:
+                if self._closed or self._running >= self._workers or not (self._follow_ups or self._waiting):
                     return
-                call = self._waiting.popleft()
+                call = (self._follow_ups or self._waiting).popleft()
                 if call.abandoned:
                     continue
                 self._running += 1
@@ -227,3 +232,7 @@ def _find_securities(title: str, body: str, table: CompanyTable) -> Securities:
     from ..enrich import securities
 
     return securities(title, body, table)
+
+
+_FIRST_STAGE = frozenset({_extract_page, _parse_feed})
+"""What starts new work (a page, a feed); every other call finishes an article already under way."""
