@@ -33,7 +33,9 @@ def test_articles_are_found_by_any_key_and_by_hash(store):
     assert store.find_article(["url:https://other/", "url:https://a.example/1"]).categories == CATS
     assert store.find_article(["url:https://other/"]) is None
     assert store.find_by_hash("h1").link == "https://a.example/1"
-    assert store.path_taken("a/1.md") and not store.path_taken("a/2.md")
+    assert store.path_taken("a/1.md", "https://a.example/1") and not store.path_taken("a/2.md", "https://x/")
+    store.announce_write("https://b.example/2", "b/2.md")
+    assert store.path_taken("b/2.md", "https://c.example/3") and not store.path_taken("b/2.md", "https://b.example/2")
 
 
 def test_a_second_article_with_the_same_link_is_refused(store):

@@ -128,7 +128,7 @@ class Archiver:
 
     def _taken_by_another(self, path: Path, link: str) -> bool:
         rel_path = path.relative_to(self.root).as_posix()
-        if self.store.path_taken(rel_path) or self.store.path_pending_for_another(rel_path, link):
+        if self.store.path_taken(rel_path, link):
             return True
         if not path.exists():
             return False

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from sqlalchemy import create_engine, delete, event, func, insert, inspect, make_url, select, text, update
+from sqlalchemy import bindparam, create_engine, delete, event, func, insert, inspect, make_url, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -20,6 +20,35 @@ from ..models import CategoryPath
 from . import schema
 from .schema import (article_bands, article_fingerprints, article_keys, article_tickers, articles, failures, feeds,
                      pending_writes)
+
+
+# The statements every new article runs, as plain SQL: a Core construct costs some 150 µs a statement in
+# compilation-cache lookups and parameter processing, text() some 50 (SQLAlchemy still adapts the parameter
+# style to the dialect, so they stay portable). A new article runs about twenty of them.
+_ARTICLE = ("a.id, a.link, a.path, a.title, a.published, a.content_hash, a.categories, a.syndicated, a.feed, a.guid, "
+            "a.feed_updated, a.revisions")
+_FIND_BY_KEYS = text(f'SELECT {_ARTICLE} FROM articles a JOIN article_keys k ON k.article_id = a.id '
+                     f'WHERE k."key" IN :keys LIMIT 1').bindparams(bindparam("keys", expanding=True))
+_FIND_BY_HASH = text(f"SELECT {_ARTICLE} FROM articles a WHERE a.content_hash = :hash ORDER BY a.id LIMIT 1")
+_FIND_NEAR = text(f"SELECT {_ARTICLE}, f.signature FROM articles a JOIN article_fingerprints f ON f.article_id = a.id "
+                  "WHERE a.id IN (SELECT DISTINCT article_id FROM article_bands WHERE band IN :bands)"
+                  ).bindparams(bindparam("bands", expanding=True))
+_KNOWN_KEYS = text('SELECT "key" FROM article_keys WHERE "key" IN :keys').bindparams(bindparam("keys", expanding=True))
+_INSERT_KEY = text('INSERT INTO article_keys ("key", article_id) VALUES (:key, :article_id)')
+_INSERT_ARTICLE = text(
+    "INSERT INTO articles (link, path, title, published, content_hash, categories, syndicated, archived_at, feed, "
+    "guid, feed_updated, updated, revisions) VALUES (:link, :path, :title, :published, :content_hash, :categories, "
+    ":syndicated, :archived_at, :feed, :guid, :feed_updated, :updated, :revisions) RETURNING id")
+_INSERT_SIGNATURE = text("INSERT INTO article_fingerprints (article_id, signature) VALUES (:article_id, :signature)")
+_INSERT_BAND = text("INSERT INTO article_bands (band, article_id) VALUES (:band, :article_id)")
+_INSERT_TICKER = text("INSERT INTO article_tickers (article_id, ticker) VALUES (:article_id, :ticker)")
+_FAILURE = text('SELECT "key", attempts, given_up, last_error FROM failures WHERE "key" = :key')
+_CLEAR_FAILURES = text('DELETE FROM failures WHERE "key" IN :keys').bindparams(bindparam("keys", expanding=True))
+_PENDING_PATH = text("SELECT path FROM pending_writes WHERE link = :link")
+_CLEAR_PENDING = text("DELETE FROM pending_writes WHERE link = :link")
+_ANNOUNCE = text("INSERT INTO pending_writes (link, path) VALUES (:link, :path)")
+_PATH_OWNERS = text("SELECT link, 1 AS indexed FROM articles WHERE path = :path "
+                    "UNION ALL SELECT link, 0 AS indexed FROM pending_writes WHERE path = :path")
 
 
 def utc_now() -> str:
@@ -219,28 +248,19 @@ class Store:
         keys = list(keys)
         if not keys:
             return None
-        row = conn.execute(
-            select(articles).join(article_keys, article_keys.c.article_id == articles.c.id)
-            .where(article_keys.c.key.in_(keys)).limit(1)
-        ).first()
+        row = conn.execute(_FIND_BY_KEYS, {"keys": keys}).first()
         return _row_to_article(row) if row else None
 
     def find_by_hash(self, content_hash: str) -> StoredArticle | None:
         with self.transaction() as conn:
-            row = conn.execute(select(articles).where(articles.c.content_hash == content_hash)
-                               .order_by(articles.c.id).limit(1)).first()
+            row = conn.execute(_FIND_BY_HASH, {"hash": content_hash}).first()
         return _row_to_article(row) if row else None
 
     def find_near(self, fingerprint: Fingerprint, threshold: float) -> tuple[StoredArticle, float] | None:
         """The archived article whose body best contains (or is contained in) this one, if the estimated
         containment reaches `threshold`. Reads only the articles sharing a band with `fingerprint`."""
         with self.transaction() as conn:
-            candidates = select(article_bands.c.article_id).where(article_bands.c.band.in_(fingerprint.bands()))
-            rows = conn.execute(
-                select(articles, article_fingerprints.c.signature)
-                .join(article_fingerprints, article_fingerprints.c.article_id == articles.c.id)
-                .where(articles.c.id.in_(candidates.distinct()))
-            ).all()
+            rows = conn.execute(_FIND_NEAR, {"bands": fingerprint.bands()}).all()
         best: tuple[StoredArticle, float] | None = None
         for row in rows:
             score = fingerprint.similarity(Fingerprint.from_bytes(row.signature))
@@ -270,9 +290,11 @@ class Store:
     def all_articles(self, batch: int = 500) -> Iterator[StoredArticle]:
         return self.articles_published_since("", batch)
 
-    def path_taken(self, rel_path: str) -> bool:
+    def path_taken(self, rel_path: str, link: str) -> bool:
+        """Whether an archived article holds `rel_path`, or a write of another link announced it."""
         with self.transaction() as conn:
-            return conn.execute(select(articles.c.id).where(articles.c.path == rel_path)).first() is not None
+            owners = conn.execute(_PATH_OWNERS, {"path": rel_path}).all()
+        return any(row.indexed or row.link != link for row in owners)
 
     def count_articles(self) -> int:
         with self.transaction() as conn:
@@ -283,10 +305,10 @@ class Store:
         new = set(keys)
         if not new:
             return
-        known = set(conn.execute(select(article_keys.c.key).where(article_keys.c.key.in_(new))).scalars())
+        known = set(conn.execute(_KNOWN_KEYS, {"keys": list(new)}).scalars())
         rows = [{"key": k, "article_id": article_id} for k in sorted(new - known)]
         if rows:
-            conn.execute(insert(article_keys), rows)
+            conn.execute(_INSERT_KEY, rows)
 
     def insert_article(self, conn: Connection, *, link: str, path: str, title: str, published: str,
                        content_hash: str, categories: Sequence[CategoryPath], keys: Iterable[str],
@@ -294,12 +316,12 @@ class Store:
                        feed: str | None = None, guid: str | None = None, feed_updated: str | None = None,
                        updated: str | None = None, revisions: int = 0) -> int:
         """Inside a `transaction()` that also writes the file, so neither exists without the other."""
-        article_id = conn.execute(insert(articles).values(
+        article_id = conn.execute(_INSERT_ARTICLE, dict(
             link=link, path=path, title=title, published=published, content_hash=content_hash,
             categories=json.dumps([list(c) for c in categories], ensure_ascii=False),
             syndicated=json.dumps(list(syndicated), ensure_ascii=False), archived_at=utc_now(), feed=feed,
             guid=guid, feed_updated=feed_updated, updated=updated, revisions=revisions,
-        )).inserted_primary_key[0]
+        )).scalar_one()
         self._add_keys(conn, article_id, keys)
         self._set_fingerprint(conn, article_id, fingerprint, replace=False)
         return article_id
@@ -312,9 +334,9 @@ class Store:
             conn.execute(delete(article_bands).where(article_bands.c.article_id == article_id))
         if fingerprint is None:
             return
-        conn.execute(insert(article_fingerprints).values(article_id=article_id, signature=fingerprint.to_bytes()))
-        conn.execute(insert(article_bands),
-                     [{"band": band, "article_id": article_id} for band in dict.fromkeys(fingerprint.bands())])
+        conn.execute(_INSERT_SIGNATURE, {"article_id": article_id, "signature": fingerprint.to_bytes()})
+        bands = dict.fromkeys(fingerprint.bands())
+        conn.execute(_INSERT_BAND, [{"band": band, "article_id": article_id} for band in bands])
 
     def revise_article(self, conn: Connection, article_id: int, *, title: str, content_hash: str,
                        fingerprint: Fingerprint | None, feed_updated: str | None, updated: str,
@@ -364,7 +386,7 @@ class Store:
 
     def failure(self, key: str) -> Failure | None:
         with self.transaction() as conn:
-            row = conn.execute(select(failures).where(failures.c.key == key)).first()
+            row = conn.execute(_FAILURE, {"key": key}).first()
         return Failure(row.key, row.attempts, bool(row.given_up), row.last_error) if row else None
 
     def record_failure(self, key: str, *, feed_url: str, url: str | None, error: str, max_attempts: int) -> Failure:
@@ -380,7 +402,7 @@ class Store:
         return Failure(key, attempts, attempts >= max_attempts, error)
 
     def clear_failure(self, conn: Connection, keys: Iterable[str]) -> None:
-        conn.execute(failures.delete().where(failures.c.key.in_(list(keys))))
+        conn.execute(_CLEAR_FAILURES, {"keys": list(keys)})
 
     # --- backfill checkpoints ---------------------------------------------------------------------------
 
@@ -477,7 +499,7 @@ class Store:
         """Inside the `transaction()` that inserts the article."""
         rows = [{"article_id": article_id, "ticker": ticker} for ticker in sorted(set(tickers))]
         if rows:
-            conn.execute(insert(schema.article_tickers), rows)
+            conn.execute(_INSERT_TICKER, rows)
 
     def articles_with_ticker(self, ticker: str) -> list[tuple[str, str, str]]:
         """(path, title, published) of every archived article that names `ticker` (normal form)."""
@@ -494,21 +516,16 @@ class Store:
 
     def pending_path(self, link: str) -> str | None:
         with self.transaction() as conn:
-            return conn.execute(select(pending_writes.c.path).where(pending_writes.c.link == link)).scalar()
-
-    def path_pending_for_another(self, rel_path: str, link: str) -> bool:
-        with self.transaction() as conn:
-            owner = conn.execute(select(pending_writes.c.link).where(pending_writes.c.path == rel_path)).scalar()
-        return owner is not None and owner != link
+            return conn.execute(_PENDING_PATH, {"link": link}).scalar()
 
     def announce_write(self, link: str, rel_path: str) -> None:
         with self.transaction() as conn:
-            conn.execute(pending_writes.delete().where(pending_writes.c.link == link))
-            conn.execute(insert(pending_writes).values(link=link, path=rel_path))
+            conn.execute(_CLEAR_PENDING, {"link": link})
+            conn.execute(_ANNOUNCE, {"link": link, "path": rel_path})
 
     @staticmethod
     def clear_pending(conn: Connection, link: str) -> None:
-        conn.execute(pending_writes.delete().where(pending_writes.c.link == link))
+        conn.execute(_CLEAR_PENDING, {"link": link})
 
 @dataclass(frozen=True, slots=True)
 class BackfillCheckpoint:
