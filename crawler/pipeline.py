@@ -400,8 +400,8 @@ class Pipeline:
                     log.info("duplicate of %s: %s (%s)", copy_of.path, article.link, feed.name)
                     self.stats.duplicates += 1
                     return "duplicate"
-                path = self.archiver.add(article, digest, keys, clear_failure=job.keys[0], fingerprint=fingerprint,
-                                         feed_updated=entry.updated)
+                path = await self.archiver.add(article, digest, keys, clear_failure=job.keys[0],
+                                               fingerprint=fingerprint, feed_updated=entry.updated)
         log.info("archived %s (%s, from %s)", path, feed.name, source)
         self.stats.archived += 1
         return "archived"

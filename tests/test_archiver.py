@@ -1,3 +1,4 @@
+import asyncio
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,10 @@ def article(category_path=MARKETS, link="https://finance.sina.com.cn/a/1.shtml")
                    feed_url="https://f/rss", category_path=category_path, urls=(link,))
 
 
+def add(archiver: Archiver, *args, **kwargs) -> str:
+    return asyncio.run(archiver.add(*args, **kwargs))
+
+
 @pytest.fixture
 def archiver(tmp_path):
     store = Store(f"sqlite:///{tmp_path}/state.sqlite3")
@@ -28,7 +33,7 @@ def archiver(tmp_path):
 
 
 def test_a_story_in_a_second_feed_and_at_a_second_url_updates_the_post(archiver):
-    rel = archiver.add(article(), "h1", ["url:https://finance.sina.com.cn/a/1.shtml"])
+    rel = add(archiver, article(), "h1", ["url:https://finance.sina.com.cn/a/1.shtml"])
     stored = archiver.store.find_by_hash("h1")
     assert archiver.add_appearance(stored, MACRO, "https://copy.example/1", ["url:https://copy.example/1"])
     front, _ = parse_post((archiver.root / rel).read_text(encoding="utf-8"))
@@ -40,13 +45,13 @@ def test_a_story_in_a_second_feed_and_at_a_second_url_updates_the_post(archiver)
 def test_a_post_written_by_a_run_that_died_before_indexing_it_is_reused(archiver):
     # the crashed run announced the path and renamed the file into place, then died before the commit
     first = article(MARKETS)
-    rel = archiver.add(first, "h1", ["url:x"])
+    rel = add(archiver, first, "h1", ["url:x"])
     with archiver.store.transaction() as conn:
         conn.exec_driver_sql("DELETE FROM article_keys")
         conn.exec_driver_sql("DELETE FROM articles")
         conn.exec_driver_sql(f"INSERT INTO pending_writes VALUES ('{first.link}', '{rel}')")
     # the next run meets the story in the other feed first: it must still land in the same file
-    again = archiver.add(article(MACRO), "h1", ["url:x"])
+    again = add(archiver, article(MACRO), "h1", ["url:x"])
     assert again == rel
     assert len(list(archiver.root.rglob("*.md"))) == 1
 
@@ -59,5 +64,5 @@ def test_a_failed_write_leaves_no_row(archiver, monkeypatch):
 
     monkeypatch.setattr(module, "write_atomic", disk_full)
     with pytest.raises(ArchiveError, match="no space left"):
-        archiver.add(article(), "h1", ["url:x"])
+        add(archiver, article(), "h1", ["url:x"])
     assert archiver.store.find_article(["url:x"]) is None and archiver.store.count_articles() == 0

@@ -1,10 +1,11 @@
 """Posts on disk and their rows in the state database, changed together.
 
-Each change runs inside one database transaction that also writes the file: if the write fails (disk full,
-read-only archive) the row is rolled back and the article is retried by the next run. A new post's path is
-committed first, as a pending write: if the process dies between the file's rename and the row's commit, the
-file is there without its row, and the next run writes the story to that same path (whichever feed brings it
-first) instead of creating a second file.
+A new post's path is committed first, as a pending write; then the file is written (atomically, in a thread:
+its fsyncs must not stall the event loop), then its row is committed. If the write fails (disk full,
+read-only archive) no row is added and the article is retried by the next run; if the process dies between
+the file's rename and the row's commit, the file is there without its row, and the next run writes the story
+to that same path (whichever feed brings it first) instead of creating a second file. Changes to existing
+posts (appearances, revisions) run inside the transaction that also rewrites the file.
 
 Every change is made under the archive's commit lock (`writer.CommitLock`), and so is the pipeline's
 "is this story new?" check before it (`committing()`): processes sharing the archive (the daemon and a
@@ -12,6 +13,7 @@ backfill) take turns, and each sees what the other wrote.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from datetime import datetime
@@ -39,21 +41,16 @@ class Archiver:
         self.commit_lock = CommitLock(self.root)
 
     def committing(self) -> AbstractAsyncContextManager[None]:
-        """Hold the commit lock for a dedup check and the write it decides (no awaiting inside)."""
+        """Hold the commit lock for a dedup check and the write it decides."""
         return self.commit_lock.held_async()
 
     def close(self) -> None:
         self.commit_lock.close()
 
-    def add(self, article: Article, content_hash: str, keys: Iterable[str], clear_failure: str | None = None, *,
-            fingerprint: Fingerprint | None = None, feed_updated: datetime | None = None) -> str:
+    async def add(self, article: Article, content_hash: str, keys: Iterable[str], clear_failure: str | None = None,
+                  *, fingerprint: Fingerprint | None = None, feed_updated: datetime | None = None) -> str:
         """Write a new post and index it; returns its path relative to the archive root. `feed_updated` is the
-        feed entry's `updated`: a later one means the article was edited."""
-        with self.commit_lock.held():
-            return self._add(article, content_hash, keys, clear_failure, fingerprint, feed_updated)
-
-    def _add(self, article: Article, content_hash: str, keys: Iterable[str], clear_failure: str | None,
-             fingerprint: Fingerprint | None, feed_updated: datetime | None) -> str:
+        feed entry's `updated`: a later one means the article was edited. Call it inside `committing()`."""
         rel_path = self.store.pending_path(article.link)
         if rel_path is None:  # else a crashed run chose this path, and may have written the file
             directory = post_dir(self.root, article.category_path, local_time(article.published, self.zone))
@@ -64,6 +61,7 @@ class Archiver:
             self.store.announce_write(article.link, rel_path)
         path = self.root / rel_path
         text = render_post(article, [article.category_path], self.zone)
+        await asyncio.to_thread(write_atomic, path, text)
         with self.store.transaction() as conn:
             self.store.clear_pending(conn, article.link)
             article_id = self.store.insert_article(
@@ -75,7 +73,6 @@ class Archiver:
             self.store.add_tickers(conn, article_id, article.tickers)
             if clear_failure:
                 self.store.clear_failure(conn, [clear_failure])
-            write_atomic(path, text)
         return rel_path
 
     def add_appearance(self, stored: StoredArticle, category_path: CategoryPath, other_url: str | None,

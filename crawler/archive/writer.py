@@ -118,8 +118,9 @@ class CommitLock:
     """The archive's commit lock: an exclusive `flock` on `{root}/.crawler.commit.lock`, taken around each
     dedup check and the write that follows, by every process writing to the archive.
 
-    Reentrant within a process (an appearance recorded inside a commit does not wait for itself); a holder
-    may not await while holding it, so nesting only ever happens on one call stack.
+    Reentrant within a process: the pipeline holds it (`held_async`) across a whole commit, awaits included,
+    and the synchronous changes other tasks make meanwhile (`held`: an appearance recorded, a revision) run to
+    their end on the event loop without waiting for it: the process as a whole holds the lock.
     """
 
     _POLL = 0.005
