@@ -383,18 +383,15 @@ class Pipeline:
             source = got.source
             article = assemble(feed, entry, got.extracted, extracted_from=source, final_url=got.final_url,
                                fetched_at=got.fetched_at)
-            if feed.enrich:
-                article = await self._with_securities(article)
-            fingerprint = await self._fingerprint(article)
+            article, digest, fingerprint = await self._analyse(article, feed.enrich)
             keys = set(job.keys) | {url_key(u) for u in article.urls}
             async with self._commit, self.archiver.committing():
                 known = self.store.find_article(keys)
                 if known and job.revise:
-                    return self._revise(known, article, fingerprint, entry)
+                    return self._revise(known, article, digest, fingerprint, entry)
                 if known:  # a redirect or rel=canonical led to an article archived under another URL
                     self._seen_again(known, feed, keys)
                     return "known"
-                digest = content_hash(article.body)
                 if copy_of := self._copy_of(digest, fingerprint, article.link):
                     self.archiver.add_appearance(copy_of, feed.category_path, article.link, keys)
                     log.info("duplicate of %s: %s (%s)", copy_of.path, article.link, feed.name)
@@ -406,16 +403,22 @@ class Pipeline:
         self.stats.archived += 1
         return "archived"
 
-    async def _fingerprint(self, article: Article) -> Fingerprint | None:
+    async def _analyse(self, article: Article, enrich: bool) -> tuple[Article, str, Fingerprint | None]:
+        """The article with the securities it names (when the feed enriches), its content hash and its
+        fingerprint, from one worker call; short bodies without enrichment need none."""
         min_chars = self.settings.dedup.min_near_chars
-        if len(article.body) < min_chars:  # flash items: no worker round trip for what cannot qualify
-            return None
+        if not enrich and len(article.body) < min_chars:  # flash items: nothing worth a round trip
+            return article, content_hash(article.body), None
         try:
-            return await self.pool.fingerprint(article.body, min_chars, article.link)
+            found = await self.pool.analyse(article.title, article.body, self.companies if enrich else None,
+                                            min_chars, article.link)
         except ExtractionError as e:
-            log.warning("%s: no fingerprint (%s); only exact copies of it will be recognised", article.link,
-                        e.reason)
-            return None
+            log.warning("%s: %s; archived without tickers, only exact copies of it will be recognised",
+                        article.link, e.reason)
+            return article, content_hash(article.body), None
+        if found.securities is not None:
+            article = replace(article, tickers=found.securities.tickers, companies=found.securities.companies)
+        return article, found.content_hash, found.fingerprint
 
     def _copy_of(self, digest: str, fingerprint: Fingerprint | None, link: str) -> StoredArticle | None:
         """An archived article with the same story, as the dedup policy defines it."""
@@ -430,9 +433,8 @@ class Pipeline:
                 return near[0]
         return None
 
-    def _revise(self, known: StoredArticle, article: Article, fingerprint: Fingerprint | None,
+    def _revise(self, known: StoredArticle, article: Article, digest: str, fingerprint: Fingerprint | None,
                 entry: FeedEntry) -> str:
-        digest = content_hash(article.body)
         if digest == known.content_hash and clean_title(article.title) == known.title:
             if entry.updated:
                 self.store.note_feed_updated(known.id, entry.updated.isoformat(timespec="seconds"))
@@ -444,14 +446,6 @@ class Pipeline:
         log.info("revised %s (revision %d): %s", known.path, known.revisions + 1, known.link)
         self.stats.revised += 1
         return "revised"
-
-    async def _with_securities(self, article: Article) -> Article:
-        try:
-            found = await self.pool.find_securities(article.title, article.body, self.companies, article.link)
-        except ExtractionError as e:
-            log.warning("%s: securities not looked up (%s); archived without tickers", article.link, e.reason)
-            return article
-        return replace(article, tickers=found.tickers, companies=found.companies)
 
     def _seen_again(self, known: StoredArticle, feed: FeedSpec, keys: Iterable[str]) -> None:
         self.archiver.add_appearance(known, feed.category_path, None, keys)

@@ -85,12 +85,12 @@ def _read(file: Path, url: str) -> Fetched:
 
 async def _with_securities(pool: ExtractionPool, settings: Settings, article: Article) -> Article:
     try:
-        found = await pool.find_securities(article.title, article.body, load_companies(settings.enrich.companies),
-                                           article.link)
+        found = await pool.analyse(article.title, article.body, load_companies(settings.enrich.companies),
+                                   settings.dedup.min_near_chars, article.link)
     except ExtractionError as error:
         log.warning("%s: securities not looked up (%s)", article.link, error.reason)
         return article
-    return replace(article, tickers=found.tickers, companies=found.companies)
+    return replace(article, tickers=found.securities.tickers, companies=found.securities.companies)
 
 
 def _preview_feed(url: str) -> FeedSpec:
