@@ -331,7 +331,7 @@ _SECTIONS = ("archive", "state", "network", "extract", "daemon", "backfill", "en
 
 
 def env_overrides(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
-    """`CRAWLER_<SECTION>_<KEY>=value` for every scalar key of archive, state, network and extract."""
+    """`CRAWLER_<SECTION>_<KEY>=value` for every scalar key of the sections in `_SECTIONS`."""
     out: dict[str, dict[str, str]] = {}
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX):
