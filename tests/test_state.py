@@ -130,3 +130,49 @@ def test_columns_added_since_the_database_was_made_are_added(tmp_path):
     state = store.feed_state("https://f/rss")
     assert (state.etag, state.articles_archived, state.interval_seconds) == ('"e"', 7, 90.0)
     store.close()
+
+
+@pytest.mark.parametrize("through", ["driver cursor", "SQLAlchemy text()"])
+def test_the_hot_statements_work_through_the_driver_and_through_sqlalchemy(tmp_path, monkeypatch, through):
+    """fastsql runs them on sqlite3's cursor; a database it has no fast path for gets SQLAlchemy's."""
+    from crawler.state import fastsql
+
+    if through != "driver cursor":
+        monkeypatch.setattr(fastsql, "FAST_DIALECTS", frozenset())
+    store = Store(f"sqlite:///{tmp_path}/state.sqlite3")
+    try:
+        article_id = add(store, keys=("url:https://a.example/1", "guid:https://a.example/feed 1"))
+        add(store, link="https://b.example/2", digest="h2", keys=("url:https://b.example/2",), path="b/2.md")
+        assert store.find_article(["url:none", "guid:https://a.example/feed 1"]).id == article_id
+        assert store.find_by_hash("h2").link == "https://b.example/2"
+        assert store.path_taken("a/1.md", "https://x/") and store.pending_path("https://a.example/1") is None
+        store.record_failure("url:https://c.example/3", feed_url="f", url=None, error="e", max_attempts=1)
+        assert store.failure("url:https://c.example/3").given_up
+        with pytest.raises(StateError):  # a driver error is a StateError either way
+            add(store)
+    finally:
+        store.close()
+
+
+def _open_and_close(url: str, start: float) -> None:
+    import time
+
+    time.sleep(max(0.0, start - time.time()))
+    Store(url).close()
+
+
+def test_processes_meeting_a_new_database_at_once_all_open_it(tmp_path):
+    """The daemon and a backfill started together both create the schema: the loser must not fail."""
+    import multiprocessing
+    import time
+
+    context = multiprocessing.get_context("fork")
+    for round_ in range(5):
+        url = f"sqlite:///{tmp_path}/race{round_}/state.sqlite3"
+        start = time.time() + 0.3
+        workers = [context.Process(target=_open_and_close, args=(url, start)) for _ in range(6)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(30)
+        assert [w.exitcode for w in workers] == [0] * 6

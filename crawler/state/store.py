@@ -4,13 +4,14 @@ well under a millisecond, so the event loop does not notice)."""
 from __future__ import annotations
 
 import json
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-from sqlalchemy import bindparam, create_engine, delete, event, func, insert, inspect, make_url, select, text, update
+from sqlalchemy import create_engine, delete, event, func, insert, inspect, make_url, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -18,37 +19,41 @@ from ..errors import StateError
 from ..fingerprint import Fingerprint
 from ..models import CategoryPath
 from . import schema
+from .fastsql import Statement, run
 from .schema import (article_bands, article_fingerprints, article_keys, article_tickers, articles, failures, feeds,
                      pending_writes)
 
 
-# The statements every new article runs, as plain SQL: a Core construct costs some 150 µs a statement in
-# compilation-cache lookups and parameter processing, text() some 50 (SQLAlchemy still adapts the parameter
-# style to the dialect, so they stay portable). A new article runs about twenty of them.
+# The statements every new article runs (see fastsql: driver cursor, not SQLAlchemy's statement machinery).
 _ARTICLE = ("a.id, a.link, a.path, a.title, a.published, a.content_hash, a.categories, a.syndicated, a.feed, a.guid, "
             "a.feed_updated, a.revisions")
-_FIND_BY_KEYS = text(f'SELECT {_ARTICLE} FROM articles a JOIN article_keys k ON k.article_id = a.id '
-                     f'WHERE k."key" IN :keys LIMIT 1').bindparams(bindparam("keys", expanding=True))
-_FIND_BY_HASH = text(f"SELECT {_ARTICLE} FROM articles a WHERE a.content_hash = :hash ORDER BY a.id LIMIT 1")
-_FIND_NEAR = text(f"SELECT {_ARTICLE}, f.signature FROM articles a JOIN article_fingerprints f ON f.article_id = a.id "
-                  "WHERE a.id IN (SELECT DISTINCT article_id FROM article_bands WHERE band IN :bands)"
-                  ).bindparams(bindparam("bands", expanding=True))
-_KNOWN_KEYS = text('SELECT "key" FROM article_keys WHERE "key" IN :keys').bindparams(bindparam("keys", expanding=True))
-_INSERT_KEY = text('INSERT INTO article_keys ("key", article_id) VALUES (:key, :article_id)')
-_INSERT_ARTICLE = text(
+_FIND_BY_KEYS = Statement(f'SELECT {_ARTICLE} FROM articles a JOIN article_keys k ON k.article_id = a.id '
+                          f'WHERE k."key" IN :keys LIMIT 1', expanding=["keys"])
+_FIND_BY_HASH = Statement(f"SELECT {_ARTICLE} FROM articles a WHERE a.content_hash = :hash ORDER BY a.id LIMIT 1")
+_FIND_NEAR = Statement(f"SELECT {_ARTICLE}, f.signature FROM articles a "
+                       "JOIN article_fingerprints f ON f.article_id = a.id "
+                       "WHERE a.id IN (SELECT DISTINCT article_id FROM article_bands WHERE band IN :bands)",
+                       expanding=["bands"])
+_KNOWN_KEYS = Statement('SELECT "key" FROM article_keys WHERE "key" IN :keys', expanding=["keys"])
+_INSERT_KEY = Statement('INSERT INTO article_keys ("key", article_id) VALUES (:key, :article_id)')
+_INSERT_ARTICLE = Statement(
     "INSERT INTO articles (link, path, title, published, content_hash, categories, syndicated, archived_at, feed, "
     "guid, feed_updated, updated, revisions) VALUES (:link, :path, :title, :published, :content_hash, :categories, "
     ":syndicated, :archived_at, :feed, :guid, :feed_updated, :updated, :revisions) RETURNING id")
-_INSERT_SIGNATURE = text("INSERT INTO article_fingerprints (article_id, signature) VALUES (:article_id, :signature)")
-_INSERT_BAND = text("INSERT INTO article_bands (band, article_id) VALUES (:band, :article_id)")
-_INSERT_TICKER = text("INSERT INTO article_tickers (article_id, ticker) VALUES (:article_id, :ticker)")
-_FAILURE = text('SELECT "key", attempts, given_up, last_error FROM failures WHERE "key" = :key')
-_CLEAR_FAILURES = text('DELETE FROM failures WHERE "key" IN :keys').bindparams(bindparam("keys", expanding=True))
-_PENDING_PATH = text("SELECT path FROM pending_writes WHERE link = :link")
-_CLEAR_PENDING = text("DELETE FROM pending_writes WHERE link = :link")
-_ANNOUNCE = text("INSERT INTO pending_writes (link, path) VALUES (:link, :path)")
-_PATH_OWNERS = text("SELECT link, 1 AS indexed FROM articles WHERE path = :path "
-                    "UNION ALL SELECT link, 0 AS indexed FROM pending_writes WHERE path = :path")
+_INSERT_SIGNATURE = Statement("INSERT INTO article_fingerprints (article_id, signature) "
+                              "VALUES (:article_id, :signature)")
+_INSERT_BAND = Statement("INSERT INTO article_bands (band, article_id) VALUES (:band, :article_id)")
+_INSERT_TICKER = Statement("INSERT INTO article_tickers (article_id, ticker) VALUES (:article_id, :ticker)")
+_FAILURE = Statement('SELECT "key", attempts, given_up, last_error FROM failures WHERE "key" = :key')
+_CLEAR_FAILURES = Statement('DELETE FROM failures WHERE "key" IN :keys', expanding=["keys"])
+_PENDING_PATH = Statement("SELECT path FROM pending_writes WHERE link = :link")
+_CLEAR_PENDING = Statement("DELETE FROM pending_writes WHERE link = :link")
+_ANNOUNCE = Statement("INSERT INTO pending_writes (link, path) VALUES (:link, :path)")
+_PATH_OWNERS = Statement("SELECT link, 1 AS indexed FROM articles WHERE path = :path "
+                         "UNION ALL SELECT link, 0 AS indexed FROM pending_writes WHERE path = :path")
+
+
+_SCHEMA_ATTEMPTS = 3
 
 
 def utc_now() -> str:
@@ -119,7 +124,8 @@ def create_state_engine(url: str) -> Engine:
     if url.startswith(("postgresql://", "postgres://")):  # the driver we ship, not SQLAlchemy's psycopg2 default
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     try:
-        engine = create_engine(url, future=True, pool_pre_ping=True)
+        # A server may drop idle connections (PostgreSQL behind a proxy): check them on checkout. A file needs not.
+        engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite:"))
     except (SQLAlchemyError, ImportError, ValueError) as e:
         raise StateError(f"state database {shown_url(url)}: {e}; check state.url") from None
     if engine.dialect.name == "sqlite":
@@ -172,23 +178,32 @@ class Store:
     def __init__(self, url: str):
         self.url = shown_url(url)
         self.engine = create_state_engine(url)
-        try:
-            schema.metadata.create_all(self.engine)
-            with self.engine.begin() as conn:
-                _add_missing_columns(conn)
-                version = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == "schema")).scalar()
-                if version is None:
-                    conn.execute(insert(schema.meta).values(key="schema", value=str(schema.SCHEMA_VERSION)))
-                elif int(version) > schema.SCHEMA_VERSION:
-                    raise StateError(f"state database {self.url} was written by a newer crawler (schema {version}); "
-                                     "upgrade the crawler or point state.url elsewhere")
-                elif int(version) < schema.SCHEMA_VERSION:
-                    _migrate(conn, int(version))
-                    conn.execute(update(schema.meta).where(schema.meta.c.key == "schema")
-                                 .values(value=str(schema.SCHEMA_VERSION)))
-        except SQLAlchemyError as e:
-            raise StateError(f"state database {self.url} cannot be opened: {e.__class__.__name__}: "
-                             f"{str(e).splitlines()[0]}") from None
+        # Two processes meeting a new database at once (the daemon and a backfill started together) race to
+        # create its tables: the loser's CREATE fails; a second look finds them made.
+        for attempt in range(_SCHEMA_ATTEMPTS):
+            try:
+                self._prepare_schema()
+                return
+            except SQLAlchemyError as e:
+                if attempt == _SCHEMA_ATTEMPTS - 1:
+                    raise StateError(f"state database {self.url} cannot be opened: {e.__class__.__name__}: "
+                                     f"{str(e).splitlines()[0]}") from None
+                time.sleep(0.05 * (attempt + 1))
+
+    def _prepare_schema(self) -> None:
+        schema.metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            _add_missing_columns(conn)
+            version = conn.execute(select(schema.meta.c.value).where(schema.meta.c.key == "schema")).scalar()
+            if version is None:
+                conn.execute(insert(schema.meta).values(key="schema", value=str(schema.SCHEMA_VERSION)))
+            elif int(version) > schema.SCHEMA_VERSION:
+                raise StateError(f"state database {self.url} was written by a newer crawler (schema {version}); "
+                                 "upgrade the crawler or point state.url elsewhere")
+            elif int(version) < schema.SCHEMA_VERSION:
+                _migrate(conn, int(version))
+                conn.execute(update(schema.meta).where(schema.meta.c.key == "schema")
+                             .values(value=str(schema.SCHEMA_VERSION)))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -248,19 +263,19 @@ class Store:
         keys = list(keys)
         if not keys:
             return None
-        row = conn.execute(_FIND_BY_KEYS, {"keys": keys}).first()
+        row = run(conn, _FIND_BY_KEYS, {"keys": keys}).first()
         return _row_to_article(row) if row else None
 
     def find_by_hash(self, content_hash: str) -> StoredArticle | None:
         with self.transaction() as conn:
-            row = conn.execute(_FIND_BY_HASH, {"hash": content_hash}).first()
+            row = run(conn, _FIND_BY_HASH, {"hash": content_hash}).first()
         return _row_to_article(row) if row else None
 
     def find_near(self, fingerprint: Fingerprint, threshold: float) -> tuple[StoredArticle, float] | None:
         """The archived article whose body best contains (or is contained in) this one, if the estimated
         containment reaches `threshold`. Reads only the articles sharing a band with `fingerprint`."""
         with self.transaction() as conn:
-            rows = conn.execute(_FIND_NEAR, {"bands": fingerprint.bands()}).all()
+            rows = run(conn, _FIND_NEAR, {"bands": fingerprint.bands()}).all()
         best: tuple[StoredArticle, float] | None = None
         for row in rows:
             score = fingerprint.similarity(Fingerprint.from_bytes(row.signature))
@@ -293,7 +308,7 @@ class Store:
     def path_taken(self, rel_path: str, link: str) -> bool:
         """Whether an archived article holds `rel_path`, or a write of another link announced it."""
         with self.transaction() as conn:
-            owners = conn.execute(_PATH_OWNERS, {"path": rel_path}).all()
+            owners = run(conn, _PATH_OWNERS, {"path": rel_path}).all()
         return any(row.indexed or row.link != link for row in owners)
 
     def count_articles(self) -> int:
@@ -305,10 +320,10 @@ class Store:
         new = set(keys)
         if not new:
             return
-        known = set(conn.execute(_KNOWN_KEYS, {"keys": list(new)}).scalars())
+        known = set(run(conn, _KNOWN_KEYS, {"keys": list(new)}).scalars())
         rows = [{"key": k, "article_id": article_id} for k in sorted(new - known)]
         if rows:
-            conn.execute(_INSERT_KEY, rows)
+            run(conn, _INSERT_KEY, rows)
 
     def insert_article(self, conn: Connection, *, link: str, path: str, title: str, published: str,
                        content_hash: str, categories: Sequence[CategoryPath], keys: Iterable[str],
@@ -316,7 +331,7 @@ class Store:
                        feed: str | None = None, guid: str | None = None, feed_updated: str | None = None,
                        updated: str | None = None, revisions: int = 0) -> int:
         """Inside a `transaction()` that also writes the file, so neither exists without the other."""
-        article_id = conn.execute(_INSERT_ARTICLE, dict(
+        article_id = run(conn, _INSERT_ARTICLE, dict(
             link=link, path=path, title=title, published=published, content_hash=content_hash,
             categories=json.dumps([list(c) for c in categories], ensure_ascii=False),
             syndicated=json.dumps(list(syndicated), ensure_ascii=False), archived_at=utc_now(), feed=feed,
@@ -334,9 +349,9 @@ class Store:
             conn.execute(delete(article_bands).where(article_bands.c.article_id == article_id))
         if fingerprint is None:
             return
-        conn.execute(_INSERT_SIGNATURE, {"article_id": article_id, "signature": fingerprint.to_bytes()})
+        run(conn, _INSERT_SIGNATURE, {"article_id": article_id, "signature": fingerprint.to_bytes()})
         bands = dict.fromkeys(fingerprint.bands())
-        conn.execute(_INSERT_BAND, [{"band": band, "article_id": article_id} for band in bands])
+        run(conn, _INSERT_BAND, [{"band": band, "article_id": article_id} for band in bands])
 
     def revise_article(self, conn: Connection, article_id: int, *, title: str, content_hash: str,
                        fingerprint: Fingerprint | None, feed_updated: str | None, updated: str,
@@ -386,7 +401,7 @@ class Store:
 
     def failure(self, key: str) -> Failure | None:
         with self.transaction() as conn:
-            row = conn.execute(_FAILURE, {"key": key}).first()
+            row = run(conn, _FAILURE, {"key": key}).first()
         return Failure(row.key, row.attempts, bool(row.given_up), row.last_error) if row else None
 
     def record_failure(self, key: str, *, feed_url: str, url: str | None, error: str, max_attempts: int) -> Failure:
@@ -402,7 +417,7 @@ class Store:
         return Failure(key, attempts, attempts >= max_attempts, error)
 
     def clear_failure(self, conn: Connection, keys: Iterable[str]) -> None:
-        conn.execute(_CLEAR_FAILURES, {"keys": list(keys)})
+        run(conn, _CLEAR_FAILURES, {"keys": list(keys)})
 
     # --- backfill checkpoints ---------------------------------------------------------------------------
 
@@ -499,7 +514,7 @@ class Store:
         """Inside the `transaction()` that inserts the article."""
         rows = [{"article_id": article_id, "ticker": ticker} for ticker in sorted(set(tickers))]
         if rows:
-            conn.execute(_INSERT_TICKER, rows)
+            run(conn, _INSERT_TICKER, rows)
 
     def articles_with_ticker(self, ticker: str) -> list[tuple[str, str, str]]:
         """(path, title, published) of every archived article that names `ticker` (normal form)."""
@@ -516,16 +531,16 @@ class Store:
 
     def pending_path(self, link: str) -> str | None:
         with self.transaction() as conn:
-            return conn.execute(_PENDING_PATH, {"link": link}).scalar()
+            return run(conn, _PENDING_PATH, {"link": link}).scalar()
 
     def announce_write(self, link: str, rel_path: str) -> None:
         with self.transaction() as conn:
-            conn.execute(_CLEAR_PENDING, {"link": link})
-            conn.execute(_ANNOUNCE, {"link": link, "path": rel_path})
+            run(conn, _CLEAR_PENDING, {"link": link})
+            run(conn, _ANNOUNCE, {"link": link, "path": rel_path})
 
     @staticmethod
     def clear_pending(conn: Connection, link: str) -> None:
-        conn.execute(_CLEAR_PENDING, {"link": link})
+        run(conn, _CLEAR_PENDING, {"link": link})
 
 @dataclass(frozen=True, slots=True)
 class BackfillCheckpoint:
