@@ -400,22 +400,29 @@ def _format_errors(err: ValidationError, where: str, lines: dict[tuple, int]) ->
     return "; ".join(msgs) if len(msgs) == 1 else "\n  ".join([f"{len(msgs)} problems in the configuration:"] + msgs)
 
 
-def load_config(path: str | os.PathLike, environ: Mapping[str, str] | None = None) -> Settings:
-    environ = os.environ if environ is None else environ
-    path = Path(path)
+def read_yaml_file(path: Path, *, not_found: str, unreadable: str) -> tuple[str, Any]:
+    """The text of a YAML file and what it holds; ConfigError naming the file (and the line, for bad YAML),
+    with `not_found` or `unreadable` saying what the file is for."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: configuration file not found (pass one with -c FILE)") from None
+        raise ConfigError(f"{path}: {not_found}") from None
     except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{path}: cannot read the configuration: {e}") from None
+        raise ConfigError(f"{path}: {unreadable}: {e}") from None
     try:
-        data = yaml.safe_load(text)
+        return text, yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         raise ConfigError(f"{where}: not valid YAML: {problem}") from None
+
+
+def load_config(path: str | os.PathLike, environ: Mapping[str, str] | None = None) -> Settings:
+    environ = os.environ if environ is None else environ
+    path = Path(path)
+    text, data = read_yaml_file(path, not_found="configuration file not found (pass one with -c FILE)",
+                                unreadable="cannot read the configuration")
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -113,8 +113,3 @@ def read_record(root: Path, path: Path) -> PostRecord | BrokenPost:
         )
     except ValueError as e:
         return BrokenPost(rel_path, str(e))
-
-
-def scan(root: Path) -> Iterator[PostRecord | BrokenPost]:
-    for path in post_files(root):
-        yield read_record(root, path)

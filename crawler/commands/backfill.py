@@ -7,7 +7,7 @@ import logging
 import re
 import sys
 from contextlib import asynccontextmanager
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import AsyncIterator
 from zoneinfo import ZoneInfo
@@ -18,7 +18,7 @@ from ..config import Settings, parse_duration
 from ..errors import ConfigError
 from ..pipeline import RunStats, open_pipeline
 from . import EXIT_FAILURES, EXIT_OK
-from .common import select_feeds, settings_from
+from .common import parse_moment, select_feeds, settings_from
 
 log = logging.getLogger("crawler")
 
@@ -31,18 +31,11 @@ def parse_when(text: str, zone: ZoneInfo, now: datetime, *, end_of_day: bool) ->
     """A --since/--until value: a duration back from now (`30d`, `12h`), a date (`2024-01-31`: its first
     second, or with `end_of_day` its last) or a date and time; without an offset, in `zone`."""
     text = text.strip()
-    try:
-        return now - timedelta(seconds=parse_duration(text))
-    except ValueError:
-        pass
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
+    when = parse_moment(text, zone, now, end_of_day=end_of_day)
+    if when is None:
         raise ConfigError(f"backfill: {text!r} is neither a date (2024-01-31), a date and time "
-                          "(2024-01-31T08:00) nor a duration back from now (30d, 12h)") from None
-    if end_of_day and re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        when = datetime.combine(when.date(), time.max)
-    return when if when.tzinfo else when.replace(tzinfo=zone)
+                          "(2024-01-31T08:00) nor a duration back from now (30d, 12h)")
+    return when
 
 
 def parse_rate(text: str) -> float:

@@ -11,19 +11,19 @@ import logging
 import os
 import sys
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
 from ..archive.frontmatter import parse_post
 from ..archive.scan import post_files
-from ..config import Settings, parse_duration
+from ..config import Settings
 from ..enrich import load_companies, normalise_code
 from ..errors import ArchiveError, ConfigError, StateError
 from ..state.store import Store, database_missing
 from . import EXIT_OK
-from .common import settings_from
+from .common import parse_moment, settings_from
 
 log = logging.getLogger("crawler")
 
@@ -50,15 +50,10 @@ def resolve_ticker(text: str, settings: Settings) -> str:
 
 def parse_since(text: str, now: datetime, zone: ZoneInfo) -> datetime:
     """A span back from `now` (`7d`, `12h`) or a date (`2024-05-01`: midnight in `zone` if it has no offset)."""
-    try:
-        return now - timedelta(seconds=parse_duration(text))
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"--since {text!r} is neither a span (7d, 12h, 30m) nor a date (2024-05-01)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+    moment = parse_moment(text, zone, now)
+    if moment is None:
+        raise ConfigError(f"--since {text!r} is neither a span (7d, 12h, 30m) nor a date (2024-05-01)")
+    return moment
 
 
 def matches_from_index(store: Store, ticker: str, root: Path, zone: ZoneInfo) -> Iterator[Match]:

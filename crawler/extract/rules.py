@@ -27,10 +27,9 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 from urllib.parse import urlsplit
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from ..config import _format_errors, _line_index
+from ..config import _format_errors, _line_index, read_yaml_file
 from ..errors import ConfigError
 from ..fetch.decode import normalize_encoding
 from ..models import ExtractRules
@@ -205,19 +204,8 @@ def load_site_rules(paths: Iterable[Path | str]) -> SiteRules:
 
 
 def read_rules_file(path: Path) -> list[SiteRule]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: site rules file not found (check extract.sites in the configuration)") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"{path}: cannot read the site rules: {error}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ConfigError(f"{where}: not valid YAML: {problem}") from None
+    text, data = read_yaml_file(path, not_found="site rules file not found (check extract.sites in the configuration)",
+                                unreadable="cannot read the site rules")
     if data is None:
         return []
     if not isinstance(data, dict):

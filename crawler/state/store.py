@@ -370,11 +370,6 @@ class Store:
         with self.transaction() as conn:
             conn.execute(update(articles).where(articles.c.id == article_id).values(feed_updated=feed_updated))
 
-    def update_indexed_body(self, conn: Connection, article_id: int, *, content_hash: str,
-                            fingerprint: Fingerprint | None) -> None:
-        conn.execute(update(articles).where(articles.c.id == article_id).values(content_hash=content_hash))
-        self._set_fingerprint(conn, article_id, fingerprint)
-
     def delete_article(self, conn: Connection, article_id: int) -> None:
         conn.execute(delete(articles).where(articles.c.id == article_id))
 
