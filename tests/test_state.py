@@ -2,8 +2,11 @@ import sqlite3
 
 import pytest
 
+from crawler import fingerprint as fingerprints
 from crawler.errors import StateError
-from crawler.state.store import Store
+from crawler.fingerprint import fingerprint
+from crawler.state.store import NEAR_CANDIDATES, Store
+from tests.support.stories import company_story, market_wrap, with_source_line
 
 CATS = (("金融", "新浪财经", "新浪财经－国內"),)
 
@@ -152,6 +155,29 @@ def test_the_hot_statements_work_through_the_driver_and_through_sqlalchemy(tmp_p
             add(store)
     finally:
         store.close()
+
+
+def test_a_near_duplicate_lookup_compares_a_bounded_number_of_articles(store, monkeypatch):
+    """Market wraps from one template share bands with each other: the lookup must not read them all."""
+    def add_body(n: int, body: str) -> int:
+        with store.transaction() as conn:
+            return store.insert_article(
+                conn, link=f"https://a.example/{n}", path=f"a/{n}.md", title="t", published="2022-02-09T11:10:19+08:00",
+                content_hash=f"h{n}", categories=CATS, keys=[f"url:https://a.example/{n}"], fingerprint=fingerprint(body))
+
+    story_id = add_body(0, company_story(1))
+    wrap_ids = [add_body(n, market_wrap(n)) for n in range(1, 301)]
+    compared = []
+    unpack = fingerprints.Fingerprint.from_bytes
+    monkeypatch.setattr(fingerprints.Fingerprint, "from_bytes",
+                        classmethod(lambda cls, data: compared.append(1) or unpack(data)))
+
+    found, score = store.find_near(fingerprint(with_source_line(company_story(1))), 0.9)
+    assert found.id == story_id and score >= 0.9
+    found, score = store.find_near(fingerprint(with_source_line(market_wrap(300))), 0.9)
+    assert found.id == wrap_ids[-1] and score >= 0.9
+    assert store.find_near(fingerprint(market_wrap(301)), 0.9) is None
+    assert len(compared) <= 3 * NEAR_CANDIDATES
 
 
 def _open_and_close(url: str, start: float) -> None:
