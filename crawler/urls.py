@@ -21,6 +21,7 @@ Article identifiers such as `id`, `p`, `aid`, `docid`, `article_id` and `newsid`
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
 
 _TRACKING_PREFIXES = ("utm_",)
@@ -48,8 +49,10 @@ _C0_AND_SPACE = "".join(map(chr, range(0x21)))  # stripped from both ends, as br
 _WEB_SCHEME_SLASHES = re.compile(r"^(https?):[/\\]*", re.IGNORECASE)
 
 
+@lru_cache(maxsize=4096)
 def canonical_url(url: str, base: str | None = None) -> str:
-    """The canonical form of `url`, resolved against `base` first; idempotent.
+    """The canonical form of `url`, resolved against `base` first; idempotent. Cached: one article's URLs
+    are canonicalised a dozen times on their way through the pipeline (keys, links, failures).
 
     What has no canonical form comes back resolved and stripped, else unchanged: a relative URL without
     base, an http(s) URL without a valid host, one that cannot be split (an unclosed IPv6 bracket).
