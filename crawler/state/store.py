@@ -4,6 +4,7 @@ well under a millisecond, so the event loop does not notice)."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -188,6 +189,13 @@ class Store:
     def __init__(self, url: str):
         self.url = shown_url(url)
         self.engine = create_state_engine(url)
+        # SQLite: each thread keeps one connection open. A pool checkout and return per transaction cost more
+        # than most of the statements in it (a new article takes some ten transactions). A server database
+        # checks its connections out of the pool each time, where pool_pre_ping replaces dropped ones.
+        self._keeps_connections = self.engine.dialect.name == "sqlite"
+        self._thread_connection = threading.local()
+        self._kept: list[Connection] = []
+        self._kept_lock = threading.Lock()
         # Two processes meeting a new database at once (the daemon and a backfill started together) race to
         # create its tables: the loser's CREATE fails; a second look finds them made.
         for attempt in range(_SCHEMA_ATTEMPTS):
@@ -216,12 +224,29 @@ class Store:
                              .values(value=str(schema.SCHEMA_VERSION)))
 
     def close(self) -> None:
+        with self._kept_lock:
+            kept, self._kept = self._kept, []
+        for conn in kept:
+            conn.close()
         self.engine.dispose()
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
+        """One transaction; inside another of the same thread (SQLite), part of that one."""
         try:
-            with self.engine.begin() as conn:
+            if not self._keeps_connections:
+                with self.engine.begin() as conn:
+                    yield conn
+                return
+            conn = getattr(self._thread_connection, "conn", None)
+            if conn is None or conn.closed:
+                conn = self._thread_connection.conn = self.engine.connect()
+                with self._kept_lock:
+                    self._kept.append(conn)
+            if conn.in_transaction():
+                yield conn
+                return
+            with conn.begin():
                 yield conn
         except SQLAlchemyError as e:
             raise StateError(f"state database {self.url}: {str(e).splitlines()[0]}") from e
@@ -546,10 +571,13 @@ class Store:
         with self.transaction() as conn:
             return run(conn, _PENDING_PATH, {"link": link}).scalar()
 
-    def announce_write(self, link: str, rel_path: str) -> None:
+    def announce_writes(self, writes: Sequence[tuple[str, str]]) -> None:
+        """Commit (link, path) pairs as pending writes, before their files are written."""
+        if not writes:
+            return
         with self.transaction() as conn:
-            run(conn, _CLEAR_PENDING, {"link": link})
-            run(conn, _ANNOUNCE, {"link": link, "path": rel_path})
+            run(conn, _CLEAR_PENDING, [{"link": link} for link, _ in writes])
+            run(conn, _ANNOUNCE, [{"link": link, "path": path} for link, path in writes])
 
     @staticmethod
     def clear_pending(conn: Connection, link: str) -> None:
