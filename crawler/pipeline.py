@@ -12,14 +12,14 @@ import asyncio
 import copy
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
-from .archive.archiver import Archiver
+from .archive.archiver import Archiver, NewPost
 from .archive.writer import LOCK_NAME, ArchiveLock
 from .archive.frontmatter import clean_title
 from .config import FeedSpec, Settings
@@ -45,6 +45,8 @@ _FINAL_ERRORS = (BlockedByRobots, BlockedAddress, UnsupportedScheme)
 # A page that just failed is not fetched again for another feed listing it (a hanging page would cost a
 # second deadline); after this long the daemon tries it again.
 PAGE_FAILURE_MEMORY = 600.0
+COMMIT_BATCH = 64
+"""Articles checked and written in one turn of the committer (see `_commit_ready`)."""
 JOBS_PER_HOST = 2
 """Article jobs of one host in progress at once, in multiples of network.per_host (which the fetcher applies
 to the requests themselves): a job holds its place through extraction and writing too, so with one multiple
@@ -118,6 +120,27 @@ class ArticleJob:
     """The article is archived: fetch it again and rewrite it if it changed."""
 
 
+@dataclass(eq=False)
+class ReadyArticle:
+    """An article extracted and analysed, waiting for the dedup check and, if new, its write."""
+
+    job: ArticleJob
+    article: Article
+    digest: str
+    fingerprint: Fingerprint | None
+    keys: set[str]
+    source: ExtractedFrom
+    outcome: asyncio.Future[str]
+
+    def settle(self, outcome: str = "", error: Exception | None = None) -> None:
+        if self.outcome.done():  # the job waiting for it was cancelled
+            return
+        if error is not None:
+            self.outcome.set_exception(error)
+        else:
+            self.outcome.set_result(outcome)
+
+
 @dataclass(frozen=True)
 class Extraction:
     """What `_extract` got for an entry: an article body, or the problem that prevented it."""
@@ -168,8 +191,9 @@ class Pipeline:
         self._workers: list[asyncio.Task] = []
         self._in_flight: dict[str, asyncio.Event] = {}
         self._page_failures: dict[str, tuple[float, FetchError | ExtractionError]] = {}
-        # Dedup check and write happen under one lock: two copies of a story must not both look new.
-        self._commit = asyncio.Lock()
+        # Dedup checks and writes happen in one task, in turns: two copies of a story must not both look new.
+        self._ready: deque[ReadyArticle] = deque()
+        self._committer: asyncio.Task | None = None
         self.metrics.watch_queue(self._queue.qsize)
         self._draining = False
         self._queued: Counter[tuple[str, str]] = Counter()
@@ -184,7 +208,7 @@ class Pipeline:
 
     async def __aexit__(self, *exc) -> None:
         # Settlements still open belong to articles cut off by shutdown: their feeds keep their old validators.
-        tasks = self._workers + list(self._settling)
+        tasks = self._workers + list(self._settling) + ([self._committer] if self._committer else [])
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -385,23 +409,90 @@ class Pipeline:
                                fetched_at=got.fetched_at)
             article, digest, fingerprint = await self._analyse(article, feed.enrich)
             keys = set(job.keys) | {url_key(u) for u in article.urls}
-            async with self._commit, self.archiver.committing():
-                known = self.store.find_article(keys)
-                if known and job.revise:
-                    return self._revise(known, article, digest, fingerprint, entry)
-                if known:  # a redirect or rel=canonical led to an article archived under another URL
-                    self._seen_again(known, feed, keys)
-                    return "known"
-                if copy_of := self._copy_of(digest, fingerprint, article.link):
-                    self.archiver.add_appearance(copy_of, feed.category_path, article.link, keys)
-                    log.info("duplicate of %s: %s (%s)", copy_of.path, article.link, feed.name)
-                    self.stats.duplicates += 1
-                    return "duplicate"
-                path = await self.archiver.add(article, digest, keys, clear_failure=job.keys[0],
-                                               fingerprint=fingerprint, feed_updated=entry.updated)
-        log.info("archived %s (%s, from %s)", path, feed.name, source)
-        self.stats.archived += 1
-        return "archived"
+            ready = ReadyArticle(job, article, digest, fingerprint, keys, source,
+                                 asyncio.get_running_loop().create_future())
+            self._ready.append(ready)
+            if self._committer is None or self._committer.done():
+                self._committer = asyncio.create_task(self._commit_ready(), name="committer")
+            return await ready.outcome
+
+    async def _commit_ready(self) -> None:
+        """Check and write the ready articles, in batches: a batch takes the commit lock once, and its new
+        posts are announced, written and indexed together (`Archiver.add_many`). An article that is the same
+        story as a new post earlier in its batch (not yet in the state database) waits for the next batch,
+        whose check then finds that post."""
+        while self._ready:
+            batch = [self._ready.popleft() for _ in range(min(COMMIT_BATCH, len(self._ready)))]
+            later: list[ReadyArticle] = []
+            try:
+                async with self.archiver.committing():
+                    new: list[ReadyArticle] = []
+                    for ready in batch:
+                        if ready.outcome.done():  # its job was cut off by shutdown
+                            continue
+                        if any(self._same_story(ready, other) for other in new):
+                            later.append(ready)
+                            continue
+                        try:
+                            outcome = self._check(ready)
+                        except Exception as e:  # noqa: BLE001 - that article's failure, reported by its job
+                            ready.settle(error=e)
+                            continue
+                        if outcome is None:
+                            new.append(ready)
+                        else:
+                            ready.settle(outcome)
+                    if new:
+                        await self._write_new(new)
+            except Exception as e:  # the state database or the commit lock failed: the whole batch did
+                for ready in batch:
+                    ready.settle(error=e)
+                continue
+            except BaseException:
+                for ready in [*batch, *self._ready]:
+                    ready.outcome.cancel()
+                raise
+            self._ready.extendleft(reversed(later))
+
+    def _check(self, ready: ReadyArticle) -> str | None:
+        """The outcome for an article found archived or copied (recording its new appearance or revision),
+        None for a new story."""
+        article, feed, entry = ready.article, ready.job.run.feed, ready.job.entry
+        known = self.store.find_article(ready.keys)
+        if known and ready.job.revise:
+            return self._revise(known, article, ready.digest, ready.fingerprint, entry)
+        if known:  # a redirect or rel=canonical led to an article archived under another URL
+            self._seen_again(known, feed, ready.keys)
+            return "known"
+        if copy_of := self._copy_of(ready.digest, ready.fingerprint, article.link):
+            self.archiver.add_appearance(copy_of, feed.category_path, article.link, ready.keys)
+            log.info("duplicate of %s: %s (%s)", copy_of.path, article.link, feed.name)
+            self.stats.duplicates += 1
+            return "duplicate"
+        return None
+
+    def _same_story(self, ready: ReadyArticle, other: ReadyArticle) -> bool:
+        """Whether the dedup check would find `other` as `ready`'s archived version, were it indexed."""
+        policy = self.settings.dedup
+        if ready.keys & other.keys:
+            return True
+        if policy.policy == "url":
+            return False
+        if ready.digest == other.digest:
+            return True
+        return (policy.policy == "near" and ready.fingerprint is not None and other.fingerprint is not None
+                and ready.fingerprint.similarity(other.fingerprint) >= policy.near_threshold)
+
+    async def _write_new(self, new: list[ReadyArticle]) -> None:
+        posts = [NewPost(ready.article, ready.digest, ready.keys, clear_failure=ready.job.keys[0],
+                         fingerprint=ready.fingerprint, feed_updated=ready.job.entry.updated) for ready in new]
+        for ready, added in zip(new, await self.archiver.add_many(posts)):
+            if isinstance(added, ArchiveError):
+                ready.settle(error=added)
+                continue
+            log.info("archived %s (%s, from %s)", added, ready.job.run.feed.name, ready.source)
+            self.stats.archived += 1
+            ready.settle("archived")
 
     async def _analyse(self, article: Article, enrich: bool) -> tuple[Article, str, Fingerprint | None]:
         """The article with the securities it names (when the feed enriches), its content hash and its

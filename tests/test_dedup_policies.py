@@ -3,6 +3,7 @@ stories through `crawler once` on a real local server, under each dedup policy; 
 stories, from the feed's `updated` and from `crawler refresh`."""
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from html import escape
@@ -142,6 +143,49 @@ def test_url_policy_merges_nothing_but_urls(archives):
     found = by_policy["url"]
     assert len(found) == 8 + len(site.flashes)
     assert not any("syndicated" in front for front, _, _ in found)
+
+
+def test_copies_ready_at_the_same_moment_are_still_one_post(tmp_path, http_server, monkeypatch):
+    """Articles are checked and written in batches; copies of one story in one batch must not both look new
+    (the first is not in the state database when the second is checked)."""
+    from crawler import pipeline
+
+    same_story = pipeline.Pipeline._same_story
+    write_new = pipeline.Pipeline._write_new
+    held_back = []
+
+    def recording(self, ready, other):
+        held_back.append(same_story(self, ready, other))
+        return held_back[-1]
+
+    writes = []
+
+    async def first_write_waits_for_the_rest(self, new):
+        if not writes:  # the other 8 become ready meanwhile, and are checked in one batch
+            for _ in range(1000):
+                if len(self._ready) == 8:
+                    break
+                await asyncio.sleep(0.01)
+        writes.append(new)
+        await write_new(self, new)
+
+    monkeypatch.setattr(pipeline.Pipeline, "_same_story", recording)
+    monkeypatch.setattr(pipeline.Pipeline, "_write_new", first_write_waits_for_the_rest)
+    story, other = company_story(201), company_story(202)
+    bodies = {f"/c/{n}.html": body for n, body in enumerate(
+        [story] * 4 + [with_source_line(story)] * 2 + [without_last_paragraph(story), other, other])}
+    for path, body in bodies.items():
+        http_server.route(path, Reply.text(article_page("宁德时代三季报：营收稳步增长", paras(body))))
+    http_server.route("/c/feed.xml", Reply(body=rss("C", [Item(f"第{n}条", http_server.url(path), guid=path)
+                                                          for n, path in enumerate(bodies)]), headers=RSS))
+    config = write_config(tmp_path, [FeedConfig(http_server.url("/c/feed.xml"), "C－要闻", "C报")], per_host=16)
+
+    assert main(["once", "-c", str(config)]) == 0
+    found = posts(tmp_path / "archive")
+    assert len(found) == 2
+    copies = {front["link"]: front for front, _, _ in found}
+    assert sorted(len(front.get("syndicated", [])) for front in copies.values()) == [1, 6]
+    assert any(held_back)  # a copy met its story in one batch, and waited for the next
 
 
 # --- edits ------------------------------------------------------------------------------------------------

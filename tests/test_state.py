@@ -37,7 +37,7 @@ def test_articles_are_found_by_any_key_and_by_hash(store):
     assert store.find_article(["url:https://other/"]) is None
     assert store.find_by_hash("h1").link == "https://a.example/1"
     assert store.path_taken("a/1.md", "https://a.example/1") and not store.path_taken("a/2.md", "https://x/")
-    store.announce_write("https://b.example/2", "b/2.md")
+    store.announce_writes([("https://b.example/2", "b/2.md")])
     assert store.path_taken("b/2.md", "https://c.example/3") and not store.path_taken("b/2.md", "https://b.example/2")
 
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 from ..errors import ArchiveError
@@ -31,6 +31,31 @@ from .paths import post_dir, slugify, unique_post_path, url_disambiguator
 from .writer import CommitLock, write_atomic
 
 log = logging.getLogger("crawler")
+
+
+@dataclass(frozen=True, slots=True)
+class NewPost:
+    """A story found new by the pipeline's dedup check, to be written and indexed."""
+    article: Article
+    content_hash: str
+    keys: Iterable[str]
+    clear_failure: str | None = None
+    """The failure record (its key) that this article's earlier, failed attempts left."""
+    fingerprint: Fingerprint | None = None
+    feed_updated: datetime | None = None
+    """The feed entry's `updated`: a later one means the article was edited."""
+
+
+def _write_each(files: Sequence[tuple[Path, str]]) -> list[ArchiveError | None]:
+    problems: list[ArchiveError | None] = []
+    for path, text in files:
+        try:
+            write_atomic(path, text)
+        except ArchiveError as e:
+            problems.append(e)
+        else:
+            problems.append(None)
+    return problems
 
 
 class Archiver:
@@ -49,31 +74,56 @@ class Archiver:
 
     async def add(self, article: Article, content_hash: str, keys: Iterable[str], clear_failure: str | None = None,
                   *, fingerprint: Fingerprint | None = None, feed_updated: datetime | None = None) -> str:
-        """Write a new post and index it; returns its path relative to the archive root. `feed_updated` is the
-        feed entry's `updated`: a later one means the article was edited. Call it inside `committing()`."""
-        rel_path = self.store.pending_path(article.link)
-        if rel_path is None:  # else a crashed run chose this path, and may have written the file
-            directory = post_dir(self.root, article.category_path, local_time(article.published, self.zone))
-            path = unique_post_path(directory, slugify(clean_title(article.title)),
-                                    lambda p: self._taken_by_another(p, article.link),
-                                    url_disambiguator(article.link))
-            rel_path = path.relative_to(self.root).as_posix()
-            self.store.announce_write(article.link, rel_path)
-        path = self.root / rel_path
-        text = render_post(article, [article.category_path], self.zone)
-        await asyncio.to_thread(write_atomic, path, text)
+        """Write one new post and index it; returns its path relative to the archive root (see `add_many`)."""
+        added, = await self.add_many([NewPost(article, content_hash, tuple(keys), clear_failure, fingerprint,
+                                              feed_updated)])
+        if isinstance(added, ArchiveError):
+            raise added
+        return added
+
+    async def add_many(self, posts: Sequence[NewPost]) -> list[str | ArchiveError]:
+        """Write new posts and index them; returns, per post, its path relative to the archive root or the
+        ArchiveError that kept it out (the others are written all the same). Call it inside `committing()`.
+
+        Three steps for the whole batch: every path is announced (one transaction), every file written (one
+        trip to a thread), every written post indexed (one transaction). A batch costs about what one post
+        cost, in commits and in hand-overs between the event loop and the writing thread."""
+        rel_paths: list[str] = []
+        announcements: list[tuple[str, str]] = []
+        for post in posts:
+            link = post.article.link
+            rel_path = self.store.pending_path(link)
+            if rel_path is None:  # else a crashed run chose this path, and may have written the file
+                directory = post_dir(self.root, post.article.category_path,
+                                     local_time(post.article.published, self.zone))
+                path = unique_post_path(
+                    directory, slugify(clean_title(post.article.title)),
+                    lambda p, link=link: (p.relative_to(self.root).as_posix() in rel_paths
+                                          or self._taken_by_another(p, link)),
+                    url_disambiguator(link))
+                rel_path = path.relative_to(self.root).as_posix()
+                announcements.append((link, rel_path))
+            rel_paths.append(rel_path)
+        self.store.announce_writes(announcements)
+        files = [(self.root / rel_path, render_post(post.article, [post.article.category_path], self.zone))
+                 for post, rel_path in zip(posts, rel_paths)]
+        problems = await asyncio.to_thread(_write_each, files)
         with self.store.transaction() as conn:
-            self.store.clear_pending(conn, article.link)
-            article_id = self.store.insert_article(
-                conn, link=article.link, path=rel_path, title=clean_title(article.title),
-                published=article.published.isoformat(timespec="seconds"), content_hash=content_hash,
-                categories=[article.category_path], keys=keys, fingerprint=fingerprint, feed=article.feed_url,
-                guid=article.guid, feed_updated=_iso(feed_updated),
-            )
-            self.store.add_tickers(conn, article_id, article.tickers)
-            if clear_failure:
-                self.store.clear_failure(conn, [clear_failure])
-        return rel_path
+            for post, rel_path, problem in zip(posts, rel_paths, problems):
+                if problem is not None:
+                    continue
+                article = post.article
+                self.store.clear_pending(conn, article.link)
+                article_id = self.store.insert_article(
+                    conn, link=article.link, path=rel_path, title=clean_title(article.title),
+                    published=article.published.isoformat(timespec="seconds"), content_hash=post.content_hash,
+                    categories=[article.category_path], keys=post.keys, fingerprint=post.fingerprint,
+                    feed=article.feed_url, guid=article.guid, feed_updated=_iso(post.feed_updated),
+                )
+                self.store.add_tickers(conn, article_id, article.tickers)
+                if post.clear_failure:
+                    self.store.clear_failure(conn, [post.clear_failure])
+        return [problem or rel_path for rel_path, problem in zip(rel_paths, problems)]
 
     def add_appearance(self, stored: StoredArticle, category_path: CategoryPath, other_url: str | None,
                        keys: Iterable[str]) -> bool:
