@@ -60,7 +60,8 @@ def canonical_url(url: str, base: str | None = None) -> str:
     url = _INVISIBLE.sub("", url.strip(_C0_AND_SPACE))
     try:
         if base:  # cleaned like the URL: a space around the base would survive the join
-            url = urljoin(_INVISIBLE.sub("", base.strip(_C0_AND_SPACE)), url)
+            # Stripped again: the join can bare a control character (`0\x08;` against `0` gives `0\x08`).
+            url = urljoin(_INVISIBLE.sub("", base.strip(_C0_AND_SPACE)), url).strip(_C0_AND_SPACE)
         parts = urlsplit(_WEB_SCHEME_SLASHES.sub(r"\1://", url, count=1))
     except ValueError:
         return url

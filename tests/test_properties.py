@@ -96,6 +96,7 @@ urls = st.one_of(
 
 @given(url=urls, base=st.one_of(st.none(), urls))
 @example(url="%4%41", base=None)
+@example(url="0\x08;", base="0")
 @example(url="", base=" ")
 @example(url="//evil.example/x", base="https://example.com/a/b")
 def test_canonical_url_never_raises_and_is_idempotent(url, base):
