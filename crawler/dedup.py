@@ -37,4 +37,9 @@ def normalized_text(markdown: str) -> str:
 
 def content_hash(markdown: str) -> str:
     """Same text, same hash, whatever the page template, image or spacing around it."""
-    return hashlib.sha256(normalized_text(markdown).encode("utf-8")).hexdigest()
+    return hash_of_normalized(normalized_text(markdown))
+
+
+def hash_of_normalized(text: str) -> str:
+    """`content_hash` of a body whose `normalized_text` is `text`."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

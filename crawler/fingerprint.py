@@ -114,7 +114,11 @@ def _shingle_hashes(text: str) -> set[int]:
 def fingerprint(markdown: str, min_chars: int = MIN_NEAR_CHARS) -> Fingerprint | None:
     """The body's fingerprint; None when it is shorter than `min_chars` letters and digits, too short to be
     matched other than exactly."""
-    text = normalized_text(markdown)
+    return fingerprint_of_normalized(normalized_text(markdown), min_chars)
+
+
+def fingerprint_of_normalized(text: str, min_chars: int = MIN_NEAR_CHARS) -> Fingerprint | None:
+    """`fingerprint` of a body whose `normalized_text` is `text` (the content hash needs it too)."""
     if len(text) < max(min_chars, SHINGLE):
         return None
     bins = [_EMPTY] * SIGNATURE_SIZE

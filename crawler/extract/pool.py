@@ -29,9 +29,9 @@ from datetime import datetime, tzinfo
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..dedup import content_hash
+from ..dedup import hash_of_normalized, normalized_text
 from ..errors import ExtractionError, FeedError
-from ..fingerprint import Fingerprint, fingerprint
+from ..fingerprint import Fingerprint, fingerprint_of_normalized
 from ..models import Extracted, ExtractRules, ParsedFeed
 
 if TYPE_CHECKING:
@@ -240,7 +240,8 @@ class Analysis:
 def _analyse(title: str, body: str, table: CompanyTable | None, min_near_chars: int) -> Analysis:
     from ..enrich import securities
 
-    return Analysis(content_hash(body), fingerprint(body, min_near_chars),
+    text = normalized_text(body)
+    return Analysis(hash_of_normalized(text), fingerprint_of_normalized(text, min_near_chars),
                     securities(title, body, table) if table is not None else None)
 
 
