@@ -45,6 +45,12 @@ def clamp_date(published: datetime | None, fetched_at: datetime) -> datetime | N
     return published
 
 
+def choose_title(feed_title: str | None, page_title: str | None) -> str | None:
+    """The feed entry's title, else the page's. A title of nothing but control or bidi characters is no title:
+    it would be empty in the post."""
+    return next((t for t in (feed_title, page_title) if t and clean_title(t)), None)
+
+
 def assemble(feed: FeedSpec, entry: FeedEntry, extracted: Extracted, *, extracted_from: ExtractedFrom,
              final_url: str | None, fetched_at: datetime) -> Article:
     link = choose_link(extracted.canonical_url if extracted_from == "page" else None, final_url, entry.link)
@@ -53,8 +59,7 @@ def assemble(feed: FeedSpec, entry: FeedEntry, extracted: Extracted, *, extracte
     urls = {canonical_url(u) for u in (entry.link, final_url, link) if u}
     return Article(
         link=link,
-        # A title of nothing but control or bidi characters is no title: it would be empty in the post.
-        title=next((t for t in (entry.title, extracted.title) if t and clean_title(t)), link),
+        title=choose_title(entry.title, extracted.title) or link,
         published=published,
         author=clean_author(entry.author) or extracted.author,
         source=feed.source,

@@ -26,7 +26,7 @@ from .config import FeedSpec, Settings
 from .dedup import content_hash, guid_key, url_key
 from .errors import (ArchiveError, BlockedAddress, BlockedByRobots, CrawlerError, ExtractionError, FeedError,
                      FetchError, UnsupportedScheme)
-from .extract.pool import ExtractionPool
+from .extract.pool import Analysis, ExtractionPool
 from .extract.rules import SiteRules, configured_site_rules
 from .fingerprint import Fingerprint
 from .fetch import Fetcher
@@ -35,7 +35,7 @@ from .enrich import load_companies
 from .metadata import assemble
 from .jobqueue import HostFairQueue
 from .metrics import Metrics
-from .models import Article, Extracted, ExtractedFrom, FeedEntry, Fetched, ParsedFeed
+from .models import Article, Extracted, ExtractedFrom, ExtractRules, FeedEntry, Fetched, ParsedFeed
 from .state.store import Store, StoredArticle
 
 log = logging.getLogger("crawler")
@@ -152,6 +152,8 @@ class Extraction:
     problem: CrawlerError | None = None
     problem_seen_earlier: bool = False
     """The page failed for another job moments ago and was not fetched again."""
+    analysis: Analysis | None = None
+    """Made by the extraction call, for the feed entry's title (else the page's) and the extracted body."""
 
 
 def entry_keys(feed: FeedSpec, entry: FeedEntry) -> tuple[str, ...]:
@@ -407,7 +409,7 @@ class Pipeline:
             source = got.source
             article = assemble(feed, entry, got.extracted, extracted_from=source, final_url=got.final_url,
                                fetched_at=got.fetched_at)
-            article, digest, fingerprint = await self._analyse(article, feed.enrich)
+            article, digest, fingerprint = await self._analyse(article, feed.enrich, got.analysis)
             keys = set(job.keys) | {url_key(u) for u in article.urls}
             ready = ReadyArticle(job, article, digest, fingerprint, keys, source,
                                  asyncio.get_running_loop().create_future())
@@ -494,19 +496,24 @@ class Pipeline:
             self.stats.archived += 1
             ready.settle("archived")
 
-    async def _analyse(self, article: Article, enrich: bool) -> tuple[Article, str, Fingerprint | None]:
+    async def _analyse(self, article: Article, enrich: bool, made: Analysis | None
+                       ) -> tuple[Article, str, Fingerprint | None]:
         """The article with the securities it names (when the feed enriches), its content hash and its
-        fingerprint, from one worker call; short bodies without enrichment need none."""
+        fingerprint: as the extraction call `made` them when it analysed this title, else from one worker
+        call; short bodies without enrichment need none."""
         min_chars = self.settings.dedup.min_near_chars
-        if not enrich and len(article.body) < min_chars:  # flash items: nothing worth a round trip
+        if made is not None and made.title == article.title:
+            found = made
+        elif not enrich and len(article.body) < min_chars:  # flash items: nothing worth a round trip
             return article, content_hash(article.body), None
-        try:
-            found = await self.pool.analyse(article.title, article.body, self.companies if enrich else None,
-                                            min_chars, article.link)
-        except ExtractionError as e:
-            log.warning("%s: %s; archived without tickers, only exact copies of it will be recognised",
-                        article.link, e.reason)
-            return article, content_hash(article.body), None
+        else:
+            try:
+                found = await self.pool.analyse(article.title, article.body, self.companies if enrich else None,
+                                                min_chars, article.link)
+            except ExtractionError as e:
+                log.warning("%s: %s; archived without tickers, only exact copies of it will be recognised",
+                            article.link, e.reason)
+                return article, content_hash(article.body), None
         if found.securities is not None:
             article = replace(article, tickers=found.securities.tickers, companies=found.securities.companies)
         return article, found.content_hash, found.fingerprint
@@ -553,8 +560,12 @@ class Pipeline:
                 try:
                     with self.metrics.fetch_seconds.labels("page").time():
                         fetched = await self.fetcher.via(feed.proxy).fetch_page(entry.link)
-                    extracted = await extract_fetched_page(self.pool, self.site_rules, feed, fetched)
-                    return Extraction(extracted, "page", fetched.url, fetched.fetched_at)
+                    extracted, analysis = await self.pool.extract_and_analyse(
+                        fetched.body, fetched.content_type, fetched.url, page_rules(self.site_rules, feed, fetched),
+                        now=fetched.fetched_at, feed_title=entry.title,
+                        table=self.companies if feed.enrich else None,
+                        min_near_chars=self.settings.dedup.min_near_chars)
+                    return Extraction(extracted, "page", fetched.url, fetched.fetched_at, analysis=analysis)
                 except (FetchError, ExtractionError) as e:
                     problem = e
                     self._remember_page_failure(entry.link, e)
@@ -630,5 +641,10 @@ async def extract_fetched_page(pool: ExtractionPool, site_rules: SiteRules, feed
                                ) -> Extracted:
     """The article on a fetched page, as the archiver extracts it (`crawler extract` runs this too): the site
     rules for the page's final URL under the feed's own keys, no date later than the fetch."""
-    rules = site_rules.resolve(fetched.url, feed.rules, feed.name).rules
-    return await pool.extract_page(fetched.body, fetched.content_type, fetched.url, rules, now=fetched.fetched_at)
+    return await pool.extract_page(fetched.body, fetched.content_type, fetched.url,
+                                   page_rules(site_rules, feed, fetched), now=fetched.fetched_at)
+
+
+def page_rules(site_rules: SiteRules, feed: FeedSpec, fetched: Fetched) -> ExtractRules:
+    """The site rules for the page's final URL, under the feed's own keys."""
+    return site_rules.resolve(fetched.url, feed.rules, feed.name).rules

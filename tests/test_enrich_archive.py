@@ -14,6 +14,7 @@ import yaml
 
 from crawler.archive import parse_post, render_post
 from crawler.cli import main
+from crawler.extract.pool import ExtractionPool
 from tests.support.server import LocalServer, Reply
 from tests.test_archive_frontmatter import make_article
 
@@ -115,12 +116,25 @@ def crawled(tmp_path_factory):
             {"url": server.url("/plain.xml"), "name": "不加标注", "source": "测试", "category": "金融",
              "enrich": False},
         ], companies=str(tmp / "ours.csv"))
-        code = main(["once", "-c", str(config)])
-    return dict(code=code, tmp=tmp, config=config, posts=posts(tmp / "archive"))
+        separate_analyses = []
+        analyse = ExtractionPool.analyse
+
+        async def counting(self, *args, **kwargs):
+            separate_analyses.append(args[0])
+            return await analyse(self, *args, **kwargs)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(ExtractionPool, "analyse", counting)
+            code = main(["once", "-c", str(config)])
+    return dict(code=code, tmp=tmp, config=config, posts=posts(tmp / "archive"), separate_analyses=separate_analyses)
 
 
 def test_the_run_succeeds(crawled):
     assert crawled["code"] == 0 and len(crawled["posts"]) == 4
+
+
+def test_each_page_is_extracted_and_analysed_in_one_worker_call(crawled):
+    assert crawled["separate_analyses"] == []
 
 
 def test_chinese_story_gets_codes_and_names_but_not_the_traps(crawled):

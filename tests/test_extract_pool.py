@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from crawler.enrich import load_companies
 from crawler.errors import ExtractionError, FeedError
 from crawler.extract.article import extract_feed_content, extract_page
 from crawler.extract.pool import ExtractionPool
@@ -29,6 +30,19 @@ async def test_results_equal_the_in_process_functions(pool: ExtractionPool) -> N
         assert await pool.extract_page(body, "text/html", URL, ExtractRules()) == extract_page(body, "text/html", URL)
     html = "<p>沪指午间收涨0.5%。</p><p>责任编辑：张晓明</p>"
     assert await pool.extract_feed_content(html, URL) == extract_feed_content(html, URL)
+
+
+async def test_one_call_extracts_and_analyses_the_title_it_will_be_archived_under(pool: ExtractionPool) -> None:
+    body = (PAGES / "portal_utf8.html").read_bytes()
+    table = load_companies()
+    alone = extract_page(body, "text/html", URL)
+    for feed_title, expected_title in (("贵州茅台：业绩超预期", "贵州茅台：业绩超预期"), (None, alone.title),
+                                       ("\u202e\x07", alone.title)):
+        extracted, analysis = await pool.extract_and_analyse(body, "text/html", URL, ExtractRules(), now=None,
+                                                             feed_title=feed_title, table=table, min_near_chars=200)
+        assert extracted == alone
+        assert analysis == await pool.analyse(expected_title, alone.body, table, 200, URL)
+    assert analysis.title == alone.title and analysis.fingerprint is not None
 
 
 async def test_extraction_errors_cross_the_process_boundary(pool: ExtractionPool) -> None:

@@ -37,7 +37,7 @@ from ..models import Extracted, ExtractRules, ParsedFeed
 if TYPE_CHECKING:
     from ..enrich import CompanyTable, Securities
 
-_WORKER_MODULES = ["crawler.extract.forkserver", "crawler.extract.article", "crawler.feeds"]
+_WORKER_MODULES = ["crawler.extract.forkserver", "crawler.extract.article", "crawler.feeds", "crawler.metadata"]
 
 
 class ExtractionPool:
@@ -58,6 +58,15 @@ class ExtractionPool:
     async def extract_page(self, body: bytes, content_type: str | None, url: str,
                            rules: ExtractRules = ExtractRules(), *, now: datetime | None = None) -> Extracted:
         return await self._run(url, ExtractionError, _extract_page, body, content_type, url, rules, now)
+
+    async def extract_and_analyse(self, body: bytes, content_type: str | None, url: str, rules: ExtractRules,
+                                  *, now: datetime | None, feed_title: str | None, table: CompanyTable | None,
+                                  min_near_chars: int) -> tuple[Extracted, Analysis | None]:
+        """`extract_page`, then `analyse` of the article's title (the feed entry's, else the page's) and body,
+        in one worker call: one round trip per article instead of two. No analysis (None) when neither gives
+        a title."""
+        return await self._run(url, ExtractionError, _extract_and_analyse, body, content_type, url, rules, now,
+                               feed_title, table, min_near_chars)
 
     async def extract_feed_content(self, html: str, url: str) -> str:
         return await self._run(url, ExtractionError, _extract_feed_content, html, url)
@@ -217,6 +226,16 @@ def _extract_page(body: bytes, content_type: str | None, url: str, rules: Extrac
     return extract_page(body, content_type, url, rules, now=now)
 
 
+def _extract_and_analyse(body: bytes, content_type: str | None, url: str, rules: ExtractRules,
+                         now: datetime | None, feed_title: str | None, table: CompanyTable | None,
+                         min_near_chars: int) -> tuple[Extracted, Analysis | None]:
+    from ..metadata import choose_title
+
+    extracted = _extract_page(body, content_type, url, rules, now)
+    title = choose_title(feed_title, extracted.title)
+    return extracted, _analyse(title, extracted.body, table, min_near_chars) if title is not None else None
+
+
 def _extract_feed_content(html: str, url: str) -> str:
     from .article import extract_feed_content
 
@@ -231,6 +250,8 @@ def _parse_feed(body: bytes, url: str, content_type: str | None, default_tz: tzi
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
+    title: str
+    """The title analysed (with the body): it names securities too."""
     content_hash: str
     fingerprint: Fingerprint | None
     securities: Securities | None
@@ -241,9 +262,9 @@ def _analyse(title: str, body: str, table: CompanyTable | None, min_near_chars: 
     from ..enrich import securities
 
     text = normalized_text(body)
-    return Analysis(hash_of_normalized(text), fingerprint_of_normalized(text, min_near_chars),
+    return Analysis(title, hash_of_normalized(text), fingerprint_of_normalized(text, min_near_chars),
                     securities(title, body, table) if table is not None else None)
 
 
-_FIRST_STAGE = frozenset({_extract_page, _parse_feed})
+_FIRST_STAGE = frozenset({_extract_page, _extract_and_analyse, _parse_feed})
 """What starts new work (a page, a feed); every other call finishes an article already under way."""

@@ -70,17 +70,17 @@ def kill_mid_download(at: int) -> None:
 
 def kill_mid_extraction(at: int) -> None:
     counter = _Counter(at)
-    real_extract_page = ExtractionPool.extract_page
+    real_extract = ExtractionPool.extract_and_analyse  # the pipeline's page extraction
 
-    async def extract_page(self, *args, **kwargs):
+    async def extract_and_analyse(self, *args, **kwargs):
         if not counter.hit():
-            return await real_extract_page(self, *args, **kwargs)
-        running = asyncio.ensure_future(real_extract_page(self, *args, **kwargs))
+            return await real_extract(self, *args, **kwargs)
+        running = asyncio.ensure_future(real_extract(self, *args, **kwargs))
         await asyncio.sleep(0.05)  # the call is in a worker by now
         _die()
         return await running
 
-    ExtractionPool.extract_page = extract_page
+    ExtractionPool.extract_and_analyse = extract_and_analyse
 
 
 def kill_before_rename(at: int) -> None:
