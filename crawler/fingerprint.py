@@ -23,7 +23,8 @@ Signature: one-permutation hashing (a single 64-bit hash per shingle, its low bi
 "densified" OPH), which estimates Jaccard similarity like classic MinHash at one hash per shingle instead of
 one per permutation. Index: the signature cut into `BANDS` bands; two bodies with Jaccard similarity ≥ 0.72
 (a copy missing a quarter of its text) share a band with probability > 0.999, unrelated ones (≤ 0.1) almost
-never, so a lookup reads the few articles sharing a band, not the archive.
+never, so a lookup reads the articles sharing a band, not the archive (a bounded number of them:
+`state.store.find_near`).
 """
 from __future__ import annotations
 

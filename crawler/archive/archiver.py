@@ -66,7 +66,7 @@ class Archiver:
         self.commit_lock = CommitLock(self.root)
 
     def committing(self) -> AbstractAsyncContextManager[None]:
-        """Hold the commit lock for a dedup check and the write it decides."""
+        """Hold the commit lock for dedup checks and the writes they decide."""
         return self.commit_lock.held_async()
 
     def close(self) -> None:

@@ -1,9 +1,9 @@
 """Writing posts: atomically, so Hexo and readers see the old file or the new one, never a partial one.
 
 Two locks keep processes sharing an archive apart. `ArchiveLock` is held for a whole run: one `once` or
-daemon (`.crawler.lock`) and one backfill (`.backfill.lock`) at a time. `CommitLock` is held for
-milliseconds around each "is this story new? then write it", so the daemon and a backfill, running side by
-side, never both find a story new.
+daemon (`.crawler.lock`) and one backfill (`.backfill.lock`) at a time. `CommitLock` is held around each
+batch of "is this story new? then write it" (milliseconds, a fraction of a second for a full batch), so the
+daemon and a backfill, running side by side, never both find a story new.
 """
 from __future__ import annotations
 
@@ -115,8 +115,8 @@ class ArchiveLock:
 
 
 class CommitLock:
-    """The archive's commit lock: an exclusive `flock` on `{root}/.crawler.commit.lock`, taken around each
-    dedup check and the write that follows, by every process writing to the archive.
+    """The archive's commit lock: an exclusive `flock` on `{root}/.crawler.commit.lock`, taken around dedup
+    checks and the writes that follow them, by every process writing to the archive.
 
     Reentrant within a process: the pipeline holds it (`held_async`) across a whole commit, awaits included,
     and the synchronous changes other tasks make meanwhile (`held`: an appearance recorded, a revision) run to

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import logging
-import os
 
 from ..archive.index import reindex
 from ..archive.writer import BACKFILL_LOCK_NAME, ArchiveLock
+from ..extract.pool import worker_count
 from ..state.store import Store
 from . import EXIT_FAILURES, EXIT_OK
 from .common import settings_from
@@ -20,7 +20,7 @@ def run(args) -> int:
         store = Store(settings.state.database_url)
         try:
             report = reindex(root, store, min_near_chars=settings.dedup.min_near_chars,
-                             workers=settings.extract.workers or os.cpu_count() or 1,
+                             workers=worker_count(settings.extract.workers),
                              progress=lambda n: n % 1000 == 0 and log.info("%d posts indexed", n))
         finally:
             store.close()

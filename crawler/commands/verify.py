@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import logging
-import os
 from contextlib import nullcontext
 
 from ..archive.index import verify
 from ..archive.writer import BACKFILL_LOCK_NAME, ArchiveLock
+from ..extract.pool import worker_count
 from ..state.store import Store, database_missing
 from . import EXIT_FAILURES, EXIT_OK
 from .common import settings_from
@@ -29,7 +29,7 @@ def run(args) -> int:
             ArchiveLock(root, BACKFILL_LOCK_NAME) if args.fix else nullcontext():
         try:
             problems = verify(root, store, fix=args.fix, min_near_chars=settings.dedup.min_near_chars,
-                              workers=settings.extract.workers or os.cpu_count() or 1)
+                              workers=worker_count(settings.extract.workers))
         finally:
             if store is not None:
                 store.close()

@@ -19,6 +19,7 @@ import gc  # noqa: E402
 
 import crawler.extract.article  # noqa: E402,F401 - the pool's other preloads, imported here before the freeze
 import crawler.feeds  # noqa: E402,F401
+import crawler.metadata  # noqa: E402,F401
 from crawler.enrich.names import preload_segmenter  # noqa: E402
 
 preload_segmenter()

@@ -40,19 +40,25 @@ if TYPE_CHECKING:
 _WORKER_MODULES = ["crawler.extract.forkserver", "crawler.extract.article", "crawler.feeds", "crawler.metadata"]
 
 
+def worker_count(configured: int) -> int:
+    """Worker processes for a configured number (`extract.workers`): 0 means one per CPU core."""
+    return configured or os.cpu_count() or 1
+
+
 class ExtractionPool:
     """Worker processes for extraction and feed parsing; `workers=0` means one per CPU core."""
 
     def __init__(self, workers: int = 0):
-        self._workers = workers or os.cpu_count() or 1
+        self._workers = worker_count(workers)
         self._lock = threading.Lock()
         self._executor = self._new_executor()
         self._closed = False
         self._waiting: deque[_Call] = deque()
         self._follow_ups: deque[_Call] = deque()
-        """Calls for articles already extracted (`analyse`): served before new pages, so that
-        articles leave the pool finished one by one instead of all advancing a stage at a time in a convoy
-        (every in-flight article waiting on the pool, then all of them on the event loop, the pool idle)."""
+        """Calls for articles already extracted (`analyse`, for those whose text came from the feed): served
+        before new pages, so that articles leave the pool finished one by one instead of all advancing a stage
+        at a time in a convoy (every in-flight article waiting on the pool, then all of them on the event
+        loop, the pool idle)."""
         self._running = 0
 
     async def extract_page(self, body: bytes, content_type: str | None, url: str,

@@ -1,6 +1,6 @@
 """The state database: which feeds were polled how, which articles are archived under which keys, which
-entries failed. Synchronous and short: every call is one small transaction (SQLite in WAL mode answers in
-well under a millisecond, so the event loop does not notice)."""
+entries failed. Synchronous and short: every call is one small transaction, or part of the caller's
+(SQLite in WAL mode answers in well under a millisecond, so the event loop does not notice)."""
 from __future__ import annotations
 
 import json
@@ -34,6 +34,7 @@ _FIND_BY_HASH = Statement(f"SELECT {_ARTICLE} FROM articles a WHERE a.content_ha
 NEAR_POSTINGS_PER_BAND = 200
 """A near-duplicate lookup reads at most this many articles (the newest) under each band of the new body."""
 NEAR_MIN_SHARED_BANDS = 2
+"""Articles sharing fewer bands with the new body are not compared at all."""
 NEAR_CANDIDATES = 20
 """Articles compared signature by signature, those sharing the most bands first."""
 _FIND_NEAR = Statement(
@@ -373,7 +374,7 @@ class Store:
                        fingerprint: Fingerprint | None = None, syndicated: Sequence[str] = (),
                        feed: str | None = None, guid: str | None = None, feed_updated: str | None = None,
                        updated: str | None = None, revisions: int = 0) -> int:
-        """Inside a `transaction()` that also writes the file, so neither exists without the other."""
+        """Inside a `transaction()`, once the post's file is written (see `Archiver.add_many`)."""
         article_id = run(conn, _INSERT_ARTICLE, dict(
             link=link, path=path, title=title, published=published, content_hash=content_hash,
             categories=json.dumps([list(c) for c in categories], ensure_ascii=False),
