@@ -144,3 +144,12 @@ def test_a_table_crosses_into_worker_processes_whole():
     table = CompanyTable([Company("600519.SH", "贵州茅台", ("茅台",)), Company("AAPL", "Apple")])
     copy = pickle.loads(pickle.dumps(table))
     assert copy.companies == table.companies and copy.code_of("茅台") == "600519.SH"
+
+
+def test_a_table_crosses_as_bytes_pickled_once_and_is_rebuilt_once_per_process():
+    table = CompanyTable(Company(f"6{n:05d}.SH", f"公司{n}") for n in range(2000))
+    sent = pickle.dumps(table)
+    # The rows travel as one bytes object, not as thousands of tuples to walk for every call.
+    assert sum(isinstance(item, tuple) for item in pickle.loads(pickle.dumps(table.__reduce__()[1]))) == 0
+    assert pickle.loads(sent) is pickle.loads(pickle.dumps(table))
+    assert pickle.loads(sent).code_of("公司1999") == "601999.SH"
