@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from crawler.archive import ArchiveLock, write_atomic
+from crawler.archive.writer import write_all
 from crawler.errors import ArchiveError, LockHeld
 
 REPO = Path(__file__).resolve().parents[1]
@@ -111,6 +112,74 @@ def test_failed_rename_removes_the_temporary_file(tmp_path, monkeypatch):
         write_atomic(path, "new\n")
     assert path.read_text() == "old\n"
     assert listing(tmp_path) == ["post.md"]
+
+
+def test_a_batch_flushes_each_directory_once_after_its_renames(tmp_path, monkeypatch):
+    events: list[str] = []
+    real_replace, real_fsync, real_open = os.replace, os.fsync, os.open
+    directories: dict[int, str] = {}
+
+    def spy_open(path, flags, *args):
+        fd = real_open(path, flags, *args)
+        if flags & os.O_DIRECTORY:
+            directories[fd] = Path(path).name
+        return fd
+
+    def spy_fsync(fd):
+        if fd in directories:
+            events.append("flush " + directories.pop(fd))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "open", spy_open)
+    monkeypatch.setattr(os, "fsync", spy_fsync)
+    monkeypatch.setattr(os, "replace", lambda source, target: (events.append("rename " + Path(target).name),
+                                                               real_replace(source, target)))
+    problems = write_all([(tmp_path / "day1" / "a.md", "a\n"), (tmp_path / "day2" / "b.md", "b\n"),
+                          (tmp_path / "day1" / "c.md", "c\n")])
+    assert problems == [None, None, None]
+    assert events == ["rename a.md", "rename b.md", "rename c.md", "flush day1", "flush day2"]
+    assert (tmp_path / "day1" / "c.md").read_text() == "c\n"
+
+
+def test_a_file_that_fails_in_a_batch_fails_alone(tmp_path, monkeypatch):
+    real_replace = os.replace
+
+    def refuse_b(source, target):
+        if Path(target).name == "b.md":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", refuse_b)
+    first, second, third = write_all([(tmp_path / "a.md", "a\n"), (tmp_path / "b.md", "b\n"),
+                                      (tmp_path / "c.md", "c\udc80\n")])
+    assert first is None and (tmp_path / "a.md").read_text() == "a\n"
+    assert isinstance(second, ArchiveError) and "no space left on device" in str(second)
+    assert isinstance(third, ArchiveError) and "UTF-8 cannot encode" in str(third)
+    assert listing(tmp_path) == ["a.md"]
+
+
+def test_a_failed_directory_flush_fails_the_posts_renamed_into_it(tmp_path, monkeypatch):
+    real_fsync, real_open = os.fsync, os.open
+    directories: set[int] = set()
+
+    def spy_open(path, flags, *args):
+        fd = real_open(path, flags, *args)
+        if flags & os.O_DIRECTORY and Path(path).name == "bad":
+            directories.add(fd)
+        return fd
+
+    def fsync(fd):
+        if fd in directories:
+            directories.discard(fd)  # closed after this: the number may name another file next
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "open", spy_open)
+    monkeypatch.setattr(os, "fsync", fsync)
+    problems = write_all([(tmp_path / "bad" / "a.md", "a\n"), (tmp_path / "good" / "b.md", "b\n"),
+                          (tmp_path / "bad" / "c.md", "c\n")])
+    assert [p is None for p in problems] == [False, True, False]
+    assert all("input/output error" in str(p) for p in (problems[0], problems[2]))
 
 
 def test_read_only_file_system_is_reported(tmp_path, monkeypatch):

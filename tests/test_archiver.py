@@ -1,4 +1,6 @@
 import asyncio
+import errno
+import os
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -57,12 +59,10 @@ def test_a_post_written_by_a_run_that_died_before_indexing_it_is_reused(archiver
 
 
 def test_a_failed_write_leaves_no_row(archiver, monkeypatch):
-    import crawler.archive.archiver as module
+    def disk_full(source, target):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    def disk_full(path, text):
-        raise ArchiveError(f"cannot write {path}: no space left on device (free some disk space)")
-
-    monkeypatch.setattr(module, "write_atomic", disk_full)
+    monkeypatch.setattr(os, "replace", disk_full)
     with pytest.raises(ArchiveError, match="no space left"):
         add(archiver, article(), "h1", ["url:x"])
     assert archiver.store.find_article(["url:x"]) is None and archiver.store.count_articles() == 0

@@ -28,7 +28,7 @@ from ..models import Article, CategoryPath
 from ..state.store import Store, StoredArticle
 from .frontmatter import clean_title, local_time, parse_post, render_post, rewrite_post
 from .paths import post_dir, slugify, unique_post_path, url_disambiguator
-from .writer import CommitLock, write_atomic
+from .writer import CommitLock, write_all, write_atomic
 
 log = logging.getLogger("crawler")
 
@@ -44,18 +44,6 @@ class NewPost:
     fingerprint: Fingerprint | None = None
     feed_updated: datetime | None = None
     """The feed entry's `updated`: a later one means the article was edited."""
-
-
-def _write_each(files: Sequence[tuple[Path, str]]) -> list[ArchiveError | None]:
-    problems: list[ArchiveError | None] = []
-    for path, text in files:
-        try:
-            write_atomic(path, text)
-        except ArchiveError as e:
-            problems.append(e)
-        else:
-            problems.append(None)
-    return problems
 
 
 class Archiver:
@@ -107,7 +95,7 @@ class Archiver:
         self.store.announce_writes(announcements)
         files = [(self.root / rel_path, render_post(post.article, [post.article.category_path], self.zone))
                  for post, rel_path in zip(posts, rel_paths)]
-        problems = await asyncio.to_thread(_write_each, files)
+        problems = await asyncio.to_thread(write_all, files)
         with self.store.transaction() as conn:
             for post, rel_path, problem in zip(posts, rel_paths, problems):
                 if problem is not None:

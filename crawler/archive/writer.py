@@ -15,7 +15,7 @@ import secrets
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import AsyncIterator, Iterator
+from typing import AsyncIterator, Iterator, Sequence
 
 from ..errors import ArchiveError, LockHeld
 from .paths import truncate_utf8
@@ -43,6 +43,36 @@ def write_atomic(path: Path, text: str) -> None:
     flushed to disk, then renamed over `path`; the directory is flushed so the rename survives a power cut.
     The temporary file is removed on error. Any OSError becomes an ArchiveError naming `path` and the cause.
     """
+    problem, = write_all([(path, text)])
+    if problem is not None:
+        raise problem
+
+
+def write_all(files: Sequence[tuple[Path, str]]) -> list[ArchiveError | None]:
+    """`write_atomic` for each (path, text), returning per file None or the ArchiveError that kept it from
+    disk (the others are written all the same). Each directory is flushed once, after all its renames: a
+    batch of posts for one day costs one directory flush, not one per post."""
+    problems: list[ArchiveError | None] = []
+    renamed_into: dict[Path, list[int]] = {}
+    for path, text in files:
+        try:
+            _replace_with(path, text)
+        except ArchiveError as error:
+            problems.append(error)
+            continue
+        renamed_into.setdefault(path.parent, []).append(len(problems))
+        problems.append(None)
+    for directory, written in renamed_into.items():
+        try:
+            _fsync_directory(directory)
+        except OSError as error:
+            for n in written:
+                problems[n] = _archive_error(files[n][0], error)
+    return problems
+
+
+def _replace_with(path: Path, text: str) -> None:
+    """Write `text` to a flushed temporary file beside `path` and rename it over `path` (ArchiveError)."""
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError as error:
@@ -57,10 +87,6 @@ def write_atomic(path: Path, text: str) -> None:
         os.replace(temp, path)
     except OSError as error:
         _remove_quietly(temp)
-        raise _archive_error(path, error) from None
-    try:
-        _fsync_directory(path.parent)
-    except OSError as error:
         raise _archive_error(path, error) from None
 
 

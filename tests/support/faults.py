@@ -26,7 +26,6 @@ import signal
 import sys
 from pathlib import Path
 
-import crawler.archive.archiver as archiver_module
 import crawler.archive.writer as writer_module
 import crawler.fetch.client as client_module
 from crawler.cli import main
@@ -97,14 +96,14 @@ def kill_before_rename(at: int) -> None:
 
 def kill_before_index(at: int) -> None:
     counter = _Counter(at)
-    real_write_atomic = archiver_module.write_atomic
+    real_replace_with = writer_module._replace_with
 
-    def write_atomic(path, text):
-        real_write_atomic(path, text)
+    def replace_with(path, text):
+        real_replace_with(path, text)
         if counter.hit():
             _die()
 
-    archiver_module.write_atomic = write_atomic
+    writer_module._replace_with = replace_with
 
 
 def kill_before_feed_record(at: int) -> None:
@@ -122,12 +121,12 @@ def kill_before_feed_record(at: int) -> None:
 def disk_full_after(at: int) -> None:
     archive = Path(os.environ["CRAWLER_TEST_ARCHIVE"]).resolve()
     written = _Counter(at)
-    real_write_atomic = archiver_module.write_atomic
+    real_replace_with = writer_module._replace_with
     real_write = os.write
     full = False
 
-    def write_atomic(path, text):
-        real_write_atomic(path, text)
+    def replace_with(path, text):
+        real_replace_with(path, text)
         nonlocal full
         full = full or written.hit()
 
@@ -136,7 +135,7 @@ def disk_full_after(at: int) -> None:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real_write(fd, data)
 
-    archiver_module.write_atomic = write_atomic
+    writer_module._replace_with = replace_with
     writer_module.os.write = write
 
 
