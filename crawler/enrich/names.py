@@ -90,9 +90,9 @@ class CompanyTable:
         """Every name of the table in `text` (from `readable`), in order, leftmost-longest, as whole words."""
         found = []
         position = 0
-        while match := self._any_name.search(text, position):
+        while match := self._first_char.search(text, position):
             start = match.start()
-            name = next((n for n in self._by_first_char[text[start]]
+            name = next((n for n in self._by_prefix.get(text[start:start + MIN_NAME_LENGTH], ())
                          if text.startswith(n, start) and self._whole_word(text, start, start + len(n))), None)
             if name is None:
                 position = start + 1
@@ -102,15 +102,17 @@ class CompanyTable:
         return found
 
     @cached_property
-    def _any_name(self) -> re.Pattern:
-        names = sorted(self.codes, key=len, reverse=True)
-        return re.compile("|".join(map(re.escape, names)) if names else r"(?!)")
+    def _first_char(self) -> re.Pattern:
+        # A character class scans in C; an alternation of every name would try each name at each position.
+        first = "".join(sorted({re.escape(name[0]) for name in self.codes}))
+        return re.compile(f"[{first}]" if first else r"(?!)")
 
     @cached_property
-    def _by_first_char(self) -> dict[str, list[str]]:
+    def _by_prefix(self) -> dict[str, list[str]]:
+        """Names by their first MIN_NAME_LENGTH characters, longest first."""
         index: dict[str, list[str]] = {}
         for name in sorted(self.codes, key=len, reverse=True):
-            index.setdefault(name[0], []).append(name)
+            index.setdefault(name[:MIN_NAME_LENGTH], []).append(name)
         return index
 
     def _whole_word(self, text: str, start: int, end: int) -> bool:
