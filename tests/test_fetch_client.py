@@ -134,6 +134,33 @@ async def test_a_server_sending_head_and_body_apart_costs_no_delayed_ack_per_req
     assert elapsed < 0.4, f"{elapsed:.2f} s for 20 requests: the body waited for a delayed ACK"
 
 
+async def test_a_kept_alive_connection_the_server_closed_while_idle_is_not_reused(http_server: LocalServer):
+    # The server answers without "Connection: close", then closes: the connection sits in the pool looking
+    # alive. Before the next request the pool must notice the close (the stream's is_readable) and connect
+    # anew; with a single attempt, sending on the dead connection would fail the fetch.
+    def answer_then_hang_up(exchange: Exchange) -> None:
+        exchange.send(Reply(body=b"<rss/>"))
+        exchange.close()
+
+    http_server.route("/feed", answer_then_hang_up)
+    async with Fetcher(fast_network_settings(attempts=1, per_host=1, concurrency=1)) as fetcher:
+        for _ in range(3):
+            assert (await fetcher.fetch_feed(http_server.url("/feed"))).body == b"<rss/>"
+            await asyncio.sleep(0.05)  # the FIN arrives
+
+    assert len({request.client_port for request in http_server.requests}) == 3
+
+
+async def test_a_connection_the_server_keeps_open_is_reused(http_server: LocalServer):
+    http_server.route("/feed", Reply(body=b"<rss/>"))
+    async with Fetcher(fast_network_settings(attempts=1, per_host=1, concurrency=1)) as fetcher:
+        for _ in range(3):
+            await fetcher.fetch_feed(http_server.url("/feed"))
+            await asyncio.sleep(0.05)
+
+    assert len({request.client_port for request in http_server.requests}) == 1
+
+
 # --- statuses and retries -------------------------------------------------------------------------------
 
 

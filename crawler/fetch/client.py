@@ -11,7 +11,6 @@ import asyncio
 import dataclasses
 import socket
 import sys
-import weakref
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from types import TracebackType
@@ -37,6 +36,7 @@ from .guard import AddressPolicy, install_guard
 from .limits import HostLimiter, origin
 from .retry import RetryPolicy, parse_retry_after
 from .robots import MAX_ROBOTS_BYTES, RobotsCache
+from .sockets import acknowledge_now, install_lean_streams
 
 try:
     import sniffio  # noqa: F401
@@ -55,9 +55,6 @@ SITEMAP_ACCEPT = "application/xml, text/xml;q=0.9, application/gzip;q=0.8, text/
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT_REDIRECTS = frozenset({301, 308})
 _SCHEMES = ("http", "https")
-_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
-_SOCKETS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-"""Network stream (one per connection) → its socket, for `_acknowledge_now`."""
 Headers = Mapping[str, str | bytes]
 
 
@@ -221,7 +218,7 @@ class Fetcher:
 
 async def _fetched(url: httpx.URL, response: httpx.Response, cap: Cap, conditional: bool, truncate: bool) -> Fetched:
     arrived = datetime.now(timezone.utc)
-    _acknowledge_now(response)
+    acknowledge_now(response)
     status = response.status_code
     if status == 304 and conditional:
         body = b""
@@ -230,32 +227,6 @@ async def _fetched(url: httpx.URL, response: httpx.Response, cap: Cap, condition
     else:
         raise HTTPStatusError(str(url), status, parse_retry_after(response.headers.get("retry-after")))
     return Fetched(url=str(url), status=status, headers=dict(response.headers.items()), body=body, fetched_at=arrived)
-
-
-def _acknowledge_now(response: httpx.Response) -> None:
-    """Send the ACK for the response head at once instead of up to 40 ms later.
-
-    A server that writes the head and the body in two sends without TCP_NODELAY (Python's http.server and
-    many small frameworks do) holds the body back under Nagle's algorithm until the head is acknowledged,
-    and Linux delays that ACK on a kept-alive connection: some 40 ms per request. Setting TCP_QUICKACK sends
-    the pending ACK now (one system call; Linux only, elsewhere nothing to do).
-    """
-    if _QUICKACK is None:
-        return
-    stream = response.extensions.get("network_stream")
-    if stream is None:
-        return
-    try:
-        sock = _SOCKETS[stream]
-    except KeyError:  # anyio's attribute lookup costs some 50 µs: once per connection
-        sock = _SOCKETS[stream] = stream.get_extra_info("socket")
-    except TypeError:  # a stream that cannot be weakly referenced
-        sock = stream.get_extra_info("socket")
-    if sock is not None:
-        try:
-            sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
-        except OSError:  # not TCP (a test transport), or already closed: nothing is delayed then
-            pass
 
 
 def _build_client(settings: NetworkSettings, policy: AddressPolicy | None) -> tuple[httpx.AsyncClient, bool]:
@@ -268,6 +239,7 @@ def _build_client(settings: NetworkSettings, policy: AddressPolicy | None) -> tu
         raise ConfigError(f"cannot set up TLS certificate checks ({e}); check SSL_CERT_FILE and SSL_CERT_DIR") from None
     if policy is not None:
         install_guard(direct, policy)
+    install_lean_streams(direct)
     try:
         mounts = _proxy_mounts(settings, limits)
     except (ImportError, ValueError) as e:  # a socks proxy without socksio, an unknown proxy scheme
@@ -297,10 +269,14 @@ def _proxy_mounts(settings: NetworkSettings, limits: httpx.Limits) -> dict[str, 
     the address guard), so we ask its helper for the mapping it would have used.
     """
     proxies = {"all://": settings.proxy} if settings.proxy else get_environment_proxies()
-    return {
-        pattern: None if url is None else httpx.AsyncHTTPTransport(proxy=url, limits=limits, trust_env=True)
-        for pattern, url in proxies.items()
-    }
+    mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
+    for pattern, url in proxies.items():
+        if url is None:
+            mounts[pattern] = None
+            continue
+        transport = mounts[pattern] = httpx.AsyncHTTPTransport(proxy=url, limits=limits, trust_env=True)
+        install_lean_streams(transport)
+    return mounts
 
 
 def _port(url: httpx.URL) -> int:
