@@ -79,3 +79,39 @@ def test_importing_the_pool_does_not_import_trafilatura() -> None:
              "print(sorted(m for m in sys.modules if m.startswith(('trafilatura', 'lxml', 'feedparser'))))")
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_the_event_loop_runs_on_while_the_first_workers_start() -> None:
+    # A fresh process: its forkserver imports trafilatura and jieba before the first worker exists. The first
+    # call waits for that; the event loop must not (it has downloads to run meanwhile).
+    probe = """
+import asyncio, time
+from crawler.extract.pool import ExtractionPool
+from crawler.models import ExtractRules
+
+async def main():
+    longest_gap = 0.0
+    done = False
+    async def tick():
+        nonlocal longest_gap
+        last = time.perf_counter()
+        while not done:
+            await asyncio.sleep(0.01)
+            now = time.perf_counter()
+            longest_gap, last = max(longest_gap, now - last), now
+    ticker = asyncio.create_task(tick())
+    await asyncio.sleep(0.05)  # ticking
+    with ExtractionPool(workers=2) as pool:
+        started = time.perf_counter()
+        await pool.extract_feed_content("<p>沪指午间收涨0.5%。</p>", "http://example.cn/")
+        first_call = time.perf_counter() - started
+    done = True
+    await ticker
+    print(first_call, longest_gap)
+
+asyncio.run(main())
+"""
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    first_call, longest_gap = map(float, result.stdout.split())
+    assert first_call > 0.2, "the workers started too fast for this test to tell anything"
+    assert longest_gap < 0.1 + first_call / 4, f"the loop stood still {longest_gap:.2f} s of {first_call:.2f} s"

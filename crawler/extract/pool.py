@@ -13,6 +13,11 @@ down the calls that were running (at most one per worker), not everything queued
 A worker is handed its next call the moment it returns a result, from the executor's result thread: the
 event loop, busy with fetching and writing, never stands between a worker and its next page (waiting for the
 loop to submit it kept the workers idle a third of the time).
+
+Workers start on the first call, from a thread of their own: ProcessPoolExecutor starts a worker inside
+submit(), and the start waits for the forkserver to import trafilatura and jieba (a second or more), which,
+done on the event loop, stalled every download for that long. Nothing starts before a call: a `crawler once`
+whose feeds all answer 304 never pays for those imports.
 """
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ import os
 import threading
 import time
 from collections import deque
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -60,6 +65,9 @@ class ExtractionPool:
         at a time in a convoy (every in-flight article waiting on the pool, then all of them on the event
         loop, the pool idle)."""
         self._running = 0
+        self._starting: ProcessPoolExecutor | None = None
+        self._started: ProcessPoolExecutor | None = None
+        """The executor whose workers are up: calls go to it only (`_start`)."""
 
     async def extract_page(self, body: bytes, content_type: str | None, url: str,
                            rules: ExtractRules = ExtractRules(), *, now: datetime | None = None) -> Extracted:
@@ -125,7 +133,15 @@ class ExtractionPool:
         """Submit waiting calls while workers are free (any thread: the loop's, the executor's result thread)."""
         while True:
             with self._lock:
-                if self._closed or self._running >= self._workers or not (self._follow_ups or self._waiting):
+                if self._closed or not (self._follow_ups or self._waiting):
+                    return
+                if self._started is not self._executor:
+                    if self._starting is not self._executor:
+                        self._starting = self._executor
+                        threading.Thread(target=self._start, args=(self._executor,), name="extraction-start",
+                                         daemon=True).start()
+                    return
+                if self._running >= self._workers:
                     return
                 call = (self._follow_ups or self._waiting).popleft()
                 if call.abandoned:
@@ -155,6 +171,21 @@ class ExtractionPool:
             call.settle(None, died)
         except BaseException as error:  # noqa: BLE001 - the call's own exception, for its caller
             call.settle(None, error)
+        self._dispatch()
+
+    def _start(self, executor: ProcessPoolExecutor) -> None:
+        """Start `executor`'s workers (one trivial call each: a submit starts a worker while none is idle), then
+        hand it the waiting calls."""
+        try:
+            for started in [executor.submit(os.getpid) for _ in range(self._workers)]:
+                started.result()
+        except BrokenProcessPool:
+            pass  # the first call submitted finds it broken and replaces it
+        except (CancelledError, RuntimeError):
+            pass  # shut down meanwhile: close() has settled the waiting calls
+        with self._lock:
+            if self._executor is executor:
+                self._started = executor
         self._dispatch()
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
