@@ -31,7 +31,9 @@ from __future__ import annotations
 import hashlib
 import re
 import struct
+import sys
 import zlib
+from array import array
 from dataclasses import dataclass
 
 from .dedup import normalized_text
@@ -104,12 +106,20 @@ class Fingerprint:
 def _shingle_hashes(text: str) -> set[int]:
     """One 64-bit hash per distinct shingle. Each shingle, as UTF-32, is a 128-bit integer of its own; the
     hash is the middle 64 bits of its product with a fixed odd 128-bit multiplier (multiply-shift hashing:
-    every bit of the shingle reaches every bit kept). Some 0.2 µs a shingle, against 0.6 µs for blake2b of
-    each one: the fingerprint of a long article costs about 1 ms."""
+    every bit of the shingle reaches every bit kept). The shingle starting at character i is the 64-bit word
+    of characters i, i+1 below the word of characters i+2, i+3; the words are read in C (`array`), two
+    passes of one word in two, rather than sliced and converted one shingle at a time: 0.2 µs a shingle,
+    the fingerprint of a long article about 0.8 ms."""
     data = text.encode("utf-32-le")
-    width = 4 * SHINGLE
-    return {(int.from_bytes(data[i:i + width], "little") * _MULTIPLIER >> 128) & _MASK64
-            for i in range(0, len(data) - width + 1, 4)}
+    even = array("Q", data[:len(data) // 8 * 8])  # words starting at characters 0, 2, 4...
+    odd = array("Q", data[4:4 + (len(data) - 4) // 8 * 8])  # ... at 1, 3, 5...
+    if sys.byteorder == "big":
+        even.byteswap()
+        odd.byteswap()
+    words = [0] * max(0, len(text) - 1)
+    words[0::2] = even
+    words[1::2] = odd
+    return {((low | high << 64) * _MULTIPLIER >> 128) & _MASK64 for low, high in zip(words, words[2:])}
 
 
 def fingerprint(markdown: str, min_chars: int = MIN_NEAR_CHARS) -> Fingerprint | None:

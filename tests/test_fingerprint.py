@@ -1,3 +1,4 @@
+import hashlib
 import random
 
 from crawler.fingerprint import BANDS, MIN_NEAR_CHARS, SIGNATURE_SIZE, Fingerprint, fingerprint
@@ -46,3 +47,16 @@ def test_signature_round_trips_through_bytes_and_has_one_key_per_band():
     fp = fingerprint(story(5))
     assert Fingerprint.from_bytes(fp.to_bytes()) == fp
     assert len(fp.signature) == SIGNATURE_SIZE and len(set(fp.bands())) == BANDS
+
+
+def test_signatures_never_change_they_are_stored():
+    # Computed once with the first implementation: any change to shingling, hashing or binning that alters
+    # them leaves every stored signature unmatchable.
+    body = ("国家统计局今日发布数据，2022年1月份，全国居民消费价格同比上涨0.9%。其中，城市上涨1.0%，农村上涨0.7%；"
+            "食品价格下降3.8%，非食品价格上涨2.0%。Consumer prices rose 0.9 percent in January from a year earlier, "
+            "the statistics bureau said on Wednesday. ") * 2
+    found = fingerprint(body)
+    assert found.shingles == 149
+    assert found.signature[:3] == (15160376787652793, 143660603532924068, 94074307448600604)
+    assert hashlib.sha256(found.to_bytes()).hexdigest() == \
+        "ebd2270bc34ae18496a31441a4adfff864003b486a42fb824a27c2f2fe302d1c"
