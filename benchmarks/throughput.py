@@ -22,7 +22,9 @@ Default mode prints, for N pages:
 - the extraction-bound limit, measured in the same run before the backfill: the median CPU time (one process,
   `time.process_time`) of `crawler.extract.article.extract_page` on a sample of the same pages, with the
   settings the archiver uses (the site rules resolved for the URL, the page's content type, the fetch time as
-  `now`); limit = cores ÷ that median, in pages/s; and the ratio achieved / limit;
+  `now`); limit = cores ÷ that median, in pages/s; and the ratio achieved / limit; beside it the median CPU
+  time of the analysis every article then gets in its worker (content hash, near-duplicate fingerprint,
+  securities with the shipped company table), and the ratio that extraction and analysis alone would allow;
 - the extraction quality of the archive: mean body F1 against the generated text (bag of tokens, each CJK
   character a token, as in benchmarks/extraction.py), and the number of pages archived.
 
@@ -303,23 +305,35 @@ def crawler_command(*args: str) -> list[str]:
 # --- extraction-bound limit and quality --------------------------------------------------------------------
 
 
-def extraction_median(sites: Sites, pages: list[Page], sample: int) -> tuple[float, float, float]:
-    """Median CPU seconds per page of the archiver's extraction in one process: all, zh, en."""
+def extraction_median(sites: Sites, pages: list[Page], sample: int) -> tuple[float, float, float, float]:
+    """Median CPU seconds per page in one process of the archiver's extraction (all, zh, en), and of the
+    analysis the pipeline then makes of every article (content hash, fingerprint, securities: the same worker
+    call, with the shipped company table)."""
+    from crawler.enrich import load_companies
     from crawler.extract.article import extract_page
+    from crawler.extract.pool import _analyse
     from crawler.extract.rules import configured_site_rules
+    from crawler.fingerprint import MIN_NEAR_CHARS
 
     rules = configured_site_rules(())
+    table = load_companies()
     chosen = random.Random(0).sample(pages, min(sample, len(pages)))
     now = datetime.now(timezone.utc)
-    extract_page(chosen[0].html, "text/html; charset=utf-8", sites.url(chosen[0]))  # imports, caches
+    warm = extract_page(chosen[0].html, "text/html; charset=utf-8", sites.url(chosen[0]))  # imports, caches
+    _analyse(warm.title, warm.body, table, MIN_NEAR_CHARS)  # jieba's dictionary
     times: dict[str, list[float]] = {"zh": [], "en": []}
+    analysis: list[float] = []
     for p in chosen:
         url = sites.url(p)
         started = time.process_time()
-        extract_page(p.html, "text/html; charset=utf-8", url, rules.resolve(url).rules, now=now)
+        extracted = extract_page(p.html, "text/html; charset=utf-8", url, rules.resolve(url).rules, now=now)
         times[p.lang].append(time.process_time() - started)
+        started = time.process_time()
+        _analyse(extracted.title, extracted.body, table, MIN_NEAR_CHARS)
+        analysis.append(time.process_time() - started)
     everything = times["zh"] + times["en"]
-    return statistics.median(everything), statistics.median(times["zh"]), statistics.median(times["en"])
+    return (statistics.median(everything), statistics.median(times["zh"]), statistics.median(times["en"]),
+            statistics.median(analysis))
 
 
 def archive_quality(archive: Path, truth: dict[str, Page]) -> tuple[int, float, int]:
@@ -388,11 +402,14 @@ def throughput(options: argparse.Namespace) -> None:
         sizes = sorted(len(p.html) for p in pages)
         print(f"site: {len(pages)} pages on {SITES} local sites, half Chinese, half English; size median "
               f"{sizes[len(sizes) // 2] / 1000:.0f} kB, {sizes[0] / 1000:.0f}-{sizes[-1] / 1000:.0f} kB")
-        median, median_zh, median_en = extraction_median(sites, pages, options.sample)
+        median, median_zh, median_en, analysis = extraction_median(sites, pages, options.sample)
         limit = cores / median
         print(f"extraction (one process, {min(options.sample, len(pages))} pages): median {median * 1000:.1f} ms CPU "
               f"per page (zh {median_zh * 1000:.1f}, en {median_en * 1000:.1f}) -> limit {cores} cores / "
               f"{median * 1000:.1f} ms = {limit:.1f} pages/s ({len(pages) / limit:.1f} s for {len(pages)} pages)")
+        print(f"  then the analysis of each article (hash, fingerprint, securities): median {analysis * 1000:.1f} ms; "
+              f"with a crawler process costing nothing and every core busy the ratio could reach "
+              f"{median / (median + analysis):.0%}")
         truth = {sites.url(p): p for p in pages}
         work = Path(tmp, "crawler")
         run = backfill(sites, pages, work)
