@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import unicodedata
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -139,6 +140,17 @@ def test_strings_yaml_1_2_would_read_as_numbers_are_quoted(value):
 )
 def test_clean_title(raw, clean):
     assert clean_title(raw) == clean
+
+
+def test_clean_title_removes_exactly_the_non_space_controls_surrogates_and_bidi_controls():
+    bidi = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    for code in [*range(0x10000), 0x1F600, 0xE0001, 0x10FFFF]:
+        ch = chr(code)
+        removed = unicodedata.category(ch) in ("Cc", "Cs") or ch in bidi
+        expected = "" if ch.isspace() or removed else ch
+        assert clean_title(ch) == expected, f"U+{code:04X}"
+        if not ch.isspace():
+            assert clean_title(f"a{ch}b") == ("ab" if removed else f"a{ch}b"), f"U+{code:04X}"
 
 
 def test_front_matter_keys_come_in_order_with_every_optional_key():

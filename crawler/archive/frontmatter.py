@@ -16,7 +16,6 @@ Reading back: `parse_post` leaves timestamps as the text written (`date` comes b
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime
 from types import MappingProxyType
 from typing import Hashable, Iterable, Mapping, Sequence, TypeVar
@@ -29,7 +28,11 @@ from ..models import Article, CategoryPath
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+# What clean_title removes: the control characters (Unicode category Cc: U+0000-001F, U+007F-009F) that are
+# not whitespace (whitespace becomes a space), the surrogates (Cs: U+D800-DFFF) and the bidi controls. One
+# class, scanned in C: titles, tags and company names go through it twenty-odd times per post.
+_REMOVED_FROM_TITLES = re.compile(f"[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f\ud800-\udfff{_BIDI_CONTROLS}]")
 _LINE_BREAK = re.compile("[\n\r\x85\u2028\u2029]")
 # YAML 1.2 core-schema numbers (js-yaml's, with the underscores older js-yaml versions accept): PyYAML,
 # which knows only YAML 1.1, would otherwise write strings such as `1e3` or `0o17` unquoted.
@@ -57,8 +60,7 @@ def clean_title(text: str) -> str:
     of whitespace, line breaks and tabs included, becomes one space; leading and trailing spaces are
     stripped. Everything else, full-width punctuation and emoji included, is kept as is.
     """
-    kept = "".join(ch for ch in text if ch.isspace() or not _is_removed_from_titles(ch))
-    return " ".join(kept.split())
+    return " ".join(_REMOVED_FROM_TITLES.sub("", text).split())
 
 
 def local_time(moment: datetime, zone: ZoneInfo) -> datetime:
@@ -227,10 +229,6 @@ def _extra_value(value: object, zone: ZoneInfo) -> object:
 def _unique(items: Iterable[_Item]) -> list[_Item]:
     """`items` in first-seen order, without duplicates or empty ones."""
     return list(dict.fromkeys(item for item in items if item))
-
-
-def _is_removed_from_titles(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Cc", "Cs") or ch in _BIDI_CONTROLS
 
 
 def _one_line(error: yaml.YAMLError) -> str:
