@@ -629,6 +629,7 @@ async def open_pipeline(settings: Settings, metrics: Metrics | None = None, *, l
     with ArchiveLock(settings.archive.dir, lock_name):
         store = Store(settings.state.database_url)
         try:
+            store.checkpoint_in_background()  # the event loop's commits never wait for the log to be copied
             with ExtractionPool(settings.extract.workers) as pool:
                 async with Fetcher(settings.network) as fetcher, \
                         Pipeline(settings, store, fetcher, pool, metrics) as pipeline:

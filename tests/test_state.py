@@ -202,3 +202,55 @@ def test_processes_meeting_a_new_database_at_once_all_open_it(tmp_path):
         for worker in workers:
             worker.join(30)
         assert [w.exitcode for w in workers] == [0] * 6
+
+
+def _commit_writes(store: Store, commits: int) -> None:
+    """`commits` commits of 100 pending writes each (some 38 pages of write-ahead log per commit)."""
+    for batch in range(commits):
+        store.announce_writes([(f"https://a.example/{batch}/{n}", f"a/{batch}/{n}-" + "x" * 300 + ".md")
+                               for n in range(100)])
+
+
+def _wal_pages(path) -> int:
+    return path.with_name(path.name + "-wal").stat().st_size // 4096
+
+
+def test_the_committing_thread_leaves_checkpoints_to_the_stores_own(tmp_path):
+    # SQLite checkpoints at the commit that takes the log past 1,000 pages (about 4 MB): the log file then
+    # starts over and never grows much past that. Here the committing thread must not checkpoint at all.
+    path = tmp_path / "state.sqlite3"
+    deferred = Store(f"sqlite:///{path}")
+    try:
+        deferred.checkpoint_in_background(delay=3600)  # the store's own thread waits: nobody checkpoints
+        _commit_writes(deferred, 100)
+        assert _wal_pages(path) > 2000
+    finally:
+        deferred.close()
+
+    path = tmp_path / "default.sqlite3"
+    default = Store(f"sqlite:///{path}")
+    try:
+        _commit_writes(default, 100)
+        assert _wal_pages(path) < 1500  # SQLite's own checkpoints, on the committing thread
+    finally:
+        default.close()
+
+
+def test_the_stores_thread_checkpoints_soon_after_commits(tmp_path):
+    # Bursts of 50 commits (some 1,900 pages) with pauses between them: checkpointed in each pause, the log
+    # starts over at the next burst and stays near one burst long; without checkpoints it would hold all six.
+    import threading
+    import time
+
+    path = tmp_path / "state.sqlite3"
+    store = Store(f"sqlite:///{path}")
+    try:
+        store.checkpoint_in_background(delay=0.05)
+        for _ in range(6):
+            _commit_writes(store, 50)
+            time.sleep(0.4)
+        assert _wal_pages(path) < 4000
+        assert store.pending_path("https://a.example/0/0") == "a/0/0-" + "x" * 300 + ".md"
+    finally:
+        store.close()
+    assert not [thread for thread in threading.enumerate() if thread.name == "state-checkpoint"]

@@ -1,9 +1,13 @@
 """The state database: which feeds were polled how, which articles are archived under which keys, which
 entries failed. Synchronous and short: every call is one small transaction, or part of the caller's
-(SQLite in WAL mode answers in well under a millisecond, so the event loop does not notice)."""
+(SQLite in WAL mode answers in well under a millisecond, so the event loop does not notice). What is not
+short, copying the write-ahead log into the database and flushing both files, happens in a thread of the
+store's own for the event loop's connection (`checkpoint_in_background`)."""
 from __future__ import annotations
 
 import json
+import logging
+import sqlite3
 import threading
 import time
 from contextlib import contextmanager
@@ -24,6 +28,12 @@ from .fastsql import Statement, run
 from .schema import (article_bands, article_fingerprints, article_keys, article_tickers, articles, failures, feeds,
                      pending_writes)
 
+
+log = logging.getLogger("crawler")
+
+CHECKPOINT_DELAY = 0.5
+"""Seconds from a commit on the event loop's connection to the checkpoint that follows it (commits in
+between share it)."""
 
 # The statements every new article runs (see fastsql: driver cursor, not SQLAlchemy's statement machinery).
 _ARTICLE = ("a.id, a.link, a.path, a.title, a.published, a.content_hash, a.categories, a.syndicated, a.feed, a.guid, "
@@ -197,6 +207,10 @@ class Store:
         self._thread_connection = threading.local()
         self._kept: list[Connection] = []
         self._kept_lock = threading.Lock()
+        self._checkpointer: threading.Thread | None = None
+        self._deferring_thread: int | None = None
+        self._written = threading.Event()
+        self._closing = threading.Event()
         # Two processes meeting a new database at once (the daemon and a backfill started together) race to
         # create its tables: the loser's CREATE fails; a second look finds them made.
         for attempt in range(_SCHEMA_ATTEMPTS):
@@ -225,6 +239,11 @@ class Store:
                              .values(value=str(schema.SCHEMA_VERSION)))
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._closing.set()
+            self._written.set()
+            self._checkpointer.join()
+            self._checkpointer = None
         with self._kept_lock:
             kept, self._kept = self._kept, []
         for conn in kept:
@@ -249,8 +268,48 @@ class Store:
                 return
             with conn.begin():
                 yield conn
+            if self._deferring_thread == threading.get_ident():
+                self._written.set()
         except SQLAlchemyError as e:
             raise StateError(f"state database {self.url}: {str(e).splitlines()[0]}") from e
+
+    def checkpoint_in_background(self, delay: float = CHECKPOINT_DELAY) -> None:
+        """Take checkpoints off the calling thread's connection (the event loop's): SQLite runs one at the
+        commit that brings the write-ahead log past 1,000 pages, copying them into the database and flushing
+        both files, a few milliseconds on an SSD and tens on a slow disk or an SD card, all that time holding
+        the thread. From now on that connection never checkpoints; a thread of the store's own does,
+        `delay` seconds after this thread's commits (a daemon that only records polls checkpoints too, so the
+        log stays bounded). A no-op for server databases, and for SQLite in memory."""
+        if not self._keeps_connections or self._checkpointer is not None or not self.engine.url.database \
+                or self.engine.url.database == ":memory:":
+            return
+        with self.transaction() as conn:
+            conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+        self._deferring_thread = threading.get_ident()
+        self._checkpointer = threading.Thread(target=self._checkpoint_after_commits, args=(delay,),
+                                              name="state-checkpoint", daemon=True)
+        self._checkpointer.start()
+
+    def _checkpoint_after_commits(self, delay: float) -> None:
+        try:
+            connection = self.engine.raw_connection()
+        except SQLAlchemyError as error:  # the loop's own statements will say what is wrong with the database
+            log.warning("state database %s: cannot open a connection for checkpoints (%s); the write-ahead log "
+                        "grows until the run ends", self.url, str(error).splitlines()[0])
+            return
+        try:
+            while True:
+                self._written.wait()
+                if self._closing.wait(delay):
+                    return  # closing the last connection checkpoints what is left
+                self._written.clear()
+                try:
+                    # PASSIVE: copies what it can without waiting for the loop's readers or writers.
+                    connection.driver_connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except sqlite3.Error as error:  # busy, or a disk error: the next commit brings another try
+                    log.debug("state database %s: checkpoint failed: %s", self.url, error)
+        finally:
+            connection.close()
 
     # --- feeds ------------------------------------------------------------------------------------------
 
