@@ -36,7 +36,7 @@ import zlib
 from array import array
 from dataclasses import dataclass
 
-from .dedup import normalized_text
+from .dedup import hash_of_normalized, normalized_text
 
 SHINGLE = 4
 SIGNATURE_SIZE = 128
@@ -128,8 +128,14 @@ def fingerprint(markdown: str, min_chars: int = MIN_NEAR_CHARS) -> Fingerprint |
     return fingerprint_of_normalized(normalized_text(markdown), min_chars)
 
 
+def hash_and_fingerprint(markdown: str, min_chars: int = MIN_NEAR_CHARS) -> tuple[str, Fingerprint | None]:
+    """The body's `dedup.content_hash` and its `fingerprint`, its text normalised once for both."""
+    text = normalized_text(markdown)
+    return hash_of_normalized(text), fingerprint_of_normalized(text, min_chars)
+
+
 def fingerprint_of_normalized(text: str, min_chars: int = MIN_NEAR_CHARS) -> Fingerprint | None:
-    """`fingerprint` of a body whose `normalized_text` is `text` (the content hash needs it too)."""
+    """`fingerprint` of a body whose `normalized_text` is `text`."""
     if len(text) < max(min_chars, SHINGLE):
         return None
     bins = [_EMPTY] * SIGNATURE_SIZE

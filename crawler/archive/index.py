@@ -18,8 +18,8 @@ from typing import Callable, Iterator
 
 from sqlalchemy.engine import Connection
 
-from ..dedup import guid_key, hash_of_normalized, normalized_text, url_key
-from ..fingerprint import Fingerprint, fingerprint_of_normalized
+from ..dedup import guid_key, url_key
+from ..fingerprint import Fingerprint, hash_and_fingerprint
 from ..state.store import Store, StoredArticle
 from .scan import BrokenPost, PostRecord, leftover_temp_files, post_files, read_record
 
@@ -69,9 +69,7 @@ def read_post(root: Path, path: Path, min_near_chars: int) -> IndexedPost | Brok
     problem = _invalid_value(record)
     if problem:
         return BrokenPost(record.rel_path, problem)
-    text = normalized_text(record.body)
-    return IndexedPost(replace(record, body=""), hash_of_normalized(text),
-                       fingerprint_of_normalized(text, min_near_chars))
+    return IndexedPost(replace(record, body=""), *hash_and_fingerprint(record.body, min_near_chars))
 
 
 def read_posts(root: Path, min_near_chars: int, workers: int) -> Iterator[IndexedPost | BrokenPost]:

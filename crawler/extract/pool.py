@@ -34,9 +34,8 @@ from datetime import datetime, tzinfo
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..dedup import hash_of_normalized, normalized_text
 from ..errors import ExtractionError, FeedError
-from ..fingerprint import Fingerprint, fingerprint_of_normalized
+from ..fingerprint import Fingerprint, hash_and_fingerprint
 from ..models import Extracted, ExtractRules, ParsedFeed
 
 if TYPE_CHECKING:
@@ -298,9 +297,8 @@ class Analysis:
 def _analyse(title: str, body: str, table: CompanyTable | None, min_near_chars: int) -> Analysis:
     from ..enrich import securities
 
-    text = normalized_text(body)
-    return Analysis(title, hash_of_normalized(text), fingerprint_of_normalized(text, min_near_chars),
-                    securities(title, body, table) if table is not None else None)
+    digest, fingerprint = hash_and_fingerprint(body, min_near_chars)
+    return Analysis(title, digest, fingerprint, securities(title, body, table) if table is not None else None)
 
 
 _FIRST_STAGE = frozenset({_extract_page, _extract_and_analyse, _parse_feed})
