@@ -38,9 +38,13 @@ hostile_text = st.one_of(
     .map("".join),
 )
 config_name = hostile_text.filter(lambda s: s.strip())  # the configuration refuses blank names
+# Without the local times that a clock change makes ambiguous or skips (China had summer time 1986-1991):
+# Python never finds such a time equal to the same instant in another zone (PEP 495), whatever was written.
 aware_datetimes = st.datetimes(min_value=datetime(1900, 1, 2), max_value=datetime(2200, 1, 1),
                                timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=8)),
-                                                          timezone(timedelta(hours=-9, minutes=-30)), SHANGHAI]))
+                                                          timezone(timedelta(hours=-9, minutes=-30)), SHANGHAI])
+                               ).filter(lambda moment: moment.utcoffset() == moment.replace(fold=1).utcoffset()
+                                        == moment.replace(fold=0).utcoffset())
 
 
 @pytest.fixture(scope="module")
