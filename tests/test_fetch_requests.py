@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 
+import httpx
 import pytest
 
 from crawler.errors import HTTPStatusError
@@ -97,3 +98,17 @@ async def test_each_request_is_logged_at_debug_level_as_httpx_logs_it(http_serve
     messages = [r.getMessage() for r in caplog.records if r.name == "httpx"]
     assert messages == [f'HTTP Request: GET {http_server.url("/feed")} "HTTP/1.1 200 OK"',
                         f'HTTP Request: GET {http_server.url("/gone")} "HTTP/1.1 404 Not Found"']
+
+
+def test_requests_go_through_the_transport_httpx_would_have_mounted_for_them(monkeypatch: pytest.MonkeyPatch):
+    # The Fetcher matches mount patterns with httpx's private URLPattern, sorted as httpx.AsyncClient sorts
+    # them: this fails if either changes.
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("HTTPS_PROXY", "http://secure-proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "intranet.example,.corp.example,10.1.2.3,example.org:8080")
+    fetcher = Fetcher(fast_network_settings())
+    client = httpx.AsyncClient(transport=fetcher._direct, mounts={str(p.pattern): t for p, t in fetcher._mounts})
+    for url in ["http://news.example.com/a", "https://news.example.com/a", "http://intranet.example/",
+                "https://www.corp.example/x", "http://corp.example/", "http://10.1.2.3:81/", "http://example.org:8080/",
+                "http://example.org/", "http://[::1]:8000/"]:
+        assert fetcher._transport_for(httpx.URL(url)) is client._transport_for_url(httpx.URL(url)), url

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import socket
 import sys
 from collections.abc import Mapping
@@ -16,7 +17,7 @@ from datetime import datetime, timezone
 from types import TracebackType
 
 import httpx
-from httpx._utils import get_environment_proxies
+from httpx._utils import URLPattern, get_environment_proxies
 
 from ..config import NetworkSettings
 from ..errors import (
@@ -56,26 +57,14 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _PERMANENT_REDIRECTS = frozenset({301, 308})
 _SCHEMES = ("http", "https")
 Headers = Mapping[str, str | bytes]
+Mounts = list[tuple[URLPattern, httpx.AsyncBaseTransport | None]]
+_httpx_log = logging.getLogger("httpx")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Redirect:
     status: int
     location: str | None
-
-
-class _RedirectReceived(Exception):
-    """Carries a redirect out of httpx, which, even with follow_redirects=False, builds the next request
-    from the Location header and fails on the ones it cannot parse (data:, mailto:) before we see them."""
-
-    def __init__(self, redirect: _Redirect):
-        super().__init__(redirect)
-        self.redirect = redirect
-
-
-async def _take_redirects(response: httpx.Response) -> None:
-    if response.status_code in _REDIRECTS:
-        raise _RedirectReceived(_Redirect(response.status_code, response.headers.get("location")))
 
 
 class Fetcher:
@@ -85,9 +74,22 @@ class Fetcher:
         """`limiter`: share another Fetcher's per-host and global limits (see `via`)."""
         self._settings = settings
         self._policy = None if settings.allow_private else AddressPolicy(settings.allowed_hosts)
-        self._client, proxied = _build_client(settings, self._policy)
+        # Requests go straight to the transports: httpx.AsyncClient's layers above them cost a sixth of a
+        # page's fetching CPU, and of what they do we need only what `_request` and `_exchange` do (its
+        # redirect handling even got in the way: see `_exchange`).
+        self._direct, self._mounts = _build_transports(settings, self._policy)
+        self._transports: dict[tuple[str, str, int | None], httpx.AsyncBaseTransport] = {}
+        self._headers = _default_headers(settings)
+        self._timeouts = httpx.Timeout(
+            connect=settings.connect_timeout,
+            read=settings.read_timeout,
+            write=settings.read_timeout,
+            pool=settings.connect_timeout,
+        ).as_dict()
+        # Sites that check for a cookie set it on a redirect or a first page and expect it back.
+        self._cookies = httpx.Cookies()
         # Through a proxy the connection-time guard never sees the target, so we look the name up first.
-        self._check_host_first = self._policy is not None and proxied
+        self._check_host_first = self._policy is not None and any(t is not None for _, t in self._mounts)
         self._limiter = limiter or HostLimiter(settings.concurrency, settings.per_host)
         self._routes: dict[str, Fetcher] = {}
         self._retry = RetryPolicy(settings.attempts, settings.backoff, settings.max_backoff)
@@ -104,7 +106,10 @@ class Fetcher:
     async def aclose(self) -> None:
         for routed in self._routes.values():
             await routed.aclose()
-        await self._client.aclose()
+        await self._direct.aclose()
+        for _, transport in self._mounts:
+            if transport is not None:
+                await transport.aclose()
 
     def via(self, proxy: str | None) -> Fetcher:
         """This Fetcher, sending every request through `proxy` (a feed's own `proxy:`, which replaces
@@ -208,12 +213,46 @@ class Fetcher:
                 raise _fetch_error(str(url), e, self._settings) from e
 
     async def _exchange(self, url: httpx.URL, headers: Headers, cap: Cap, truncate: bool) -> Fetched | _Redirect:
-        conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
+        request = self._request(url, headers)
+        response = await self._transport_for(url).handle_async_request(request)
         try:
-            async with self._client.stream("GET", url, headers=headers) as response:
-                return await _fetched(url, response, cap, conditional, truncate)
-        except _RedirectReceived as received:
-            return received.redirect
+            response.request = request
+            # The jar parses every response it is given; only this header can change it.
+            if "set-cookie" in response.headers:
+                self._cookies.extract_cookies(response)
+            if _httpx_log.isEnabledFor(logging.INFO):  # httpx.AsyncClient's line, for `--log-level debug`
+                _httpx_log.info('HTTP Request: %s %s "%s %d %s"', request.method, request.url,
+                                response.http_version, response.status_code, response.reason_phrase)
+            # Redirects go back to `_fetch`, which checks each hop (httpx.AsyncClient, even told not to follow
+            # them, built the next request from the Location and failed on ones it cannot parse, like data:).
+            if response.status_code in _REDIRECTS:
+                return _Redirect(response.status_code, response.headers.get("location"))
+            conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
+            return await _fetched(url, response, cap, conditional, truncate)
+        finally:
+            await response.aclose()
+
+    def _request(self, url: httpx.URL, headers: Headers) -> httpx.Request:
+        """The request httpx.AsyncClient built: its headers with `headers` over them, the cookies of the jar
+        that apply (httpx.Request picks them), the timeouts, and Basic authorization from credentials in the URL."""
+        merged = httpx.Headers(self._headers)
+        merged.update(headers)
+        request = httpx.Request(
+            "GET", url, headers=merged, cookies=self._cookies or None, extensions={"timeout": self._timeouts}
+        )
+        if url.username or url.password:
+            request = next(httpx.BasicAuth(url.username, url.password).auth_flow(request))
+        return request
+
+    def _transport_for(self, url: httpx.URL) -> httpx.AsyncBaseTransport:
+        """The proxy transport of the first mount pattern matching `url`, else the direct one, as
+        httpx.AsyncClient chose (patterns match on scheme, host and port only, hence the cache)."""
+        key = (url.scheme, url.host, url.port)
+        transport = self._transports.get(key)
+        if transport is None:
+            mounted = next((mounted for pattern, mounted in self._mounts if pattern.matches(url)), None)
+            transport = self._transports[key] = self._direct if mounted is None else mounted
+        return transport
 
 
 async def _fetched(url: httpx.URL, response: httpx.Response, cap: Cap, conditional: bool, truncate: bool) -> Fetched:
@@ -229,8 +268,19 @@ async def _fetched(url: httpx.URL, response: httpx.Response, cap: Cap, condition
     return Fetched(url=str(url), status=status, headers=dict(response.headers.items()), body=body, fetched_at=arrived)
 
 
-def _build_client(settings: NetworkSettings, policy: AddressPolicy | None) -> tuple[httpx.AsyncClient, bool]:
-    """The client, and whether any request may go through a proxy."""
+def _default_headers(settings: NetworkSettings) -> httpx.Headers:
+    """The headers of every request, in httpx.AsyncClient's order: its defaults, then the ones we replaced."""
+    return httpx.Headers({
+        "Accept": "*/*",
+        "Connection": "keep-alive",
+        "User-Agent": settings.user_agent,
+        "Accept-Encoding": ACCEPT_ENCODING,
+    })
+
+
+def _build_transports(settings: NetworkSettings, policy: AddressPolicy | None
+                      ) -> tuple[httpx.AsyncHTTPTransport, Mounts]:
+    """The direct transport, and the proxy mounts, most specific pattern first (None: the direct one)."""
     # Our semaphores bound the requests in flight; the pool only has to keep up with them.
     limits = httpx.Limits(max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency)
     try:
@@ -244,21 +294,10 @@ def _build_client(settings: NetworkSettings, policy: AddressPolicy | None) -> tu
         mounts = _proxy_mounts(settings, limits)
     except (ImportError, ValueError) as e:  # a socks proxy without socksio, an unknown proxy scheme
         raise ConfigError(f"proxy {settings.proxy or '(from the environment)'}: {e}") from None
-    client = httpx.AsyncClient(
-        transport=direct,
-        mounts=mounts,
-        limits=limits,
-        timeout=httpx.Timeout(
-            connect=settings.connect_timeout,
-            read=settings.read_timeout,
-            write=settings.read_timeout,
-            pool=settings.connect_timeout,
-        ),
-        follow_redirects=False,
-        event_hooks={"response": [_take_redirects]},
-        headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
-    )
-    return client, any(transport is not None for transport in mounts.values())
+    # httpx has no public way to match its mount patterns; URLPattern is what AsyncClient sorts and matches
+    # with (tests/test_fetch_requests.py fails if it changes).
+    return direct, sorted(((URLPattern(pattern), transport) for pattern, transport in mounts.items()),
+                          key=lambda mount: mount[0])
 
 
 def _proxy_mounts(settings: NetworkSettings, limits: httpx.Limits) -> dict[str, httpx.AsyncBaseTransport | None]:
