@@ -256,6 +256,13 @@ async def test_timeouts_are_retried(http_server: LocalServer):
     assert fetched.body == b"<rss/>" and http_server.hits("/feed") == 2
 
 
+async def test_a_server_that_keeps_timing_out_is_tried_twice_whatever_the_attempts(http_server: LocalServer):
+    http_server.route("/feed", hang())
+    with pytest.raises(FetchTimeout):
+        await fetch_feed(http_server.url("/feed"), attempts=4, read_timeout=0.2)
+    assert http_server.hits("/feed") == 2
+
+
 async def test_huge_response_headers_end_in_a_bad_response_without_retry(http_server: LocalServer):
     http_server.route("/feed", Reply(body=b"<rss/>", headers={"X-Padding": "a" * 200_000}))
     started = time.monotonic()
