@@ -10,11 +10,19 @@ Dates: `date` (and `updated`) are written as naive `YYYY-MM-DD HH:mm:ss` in the 
 `hexo new` writes: Hexo reads a naive date in its own `timezone` setting, and would shift one that carries
 an offset. The publisher's own time and offset go to `published`, as a quoted ISO 8601 string.
 
+Writing: PyYAML's representer and resolver are pure Python and cost most of a post's rendering, yet nearly
+every front matter is a flat mapping of one-line scalars and lists (of lists) of them. For those,
+`_simple_yaml` writes the text itself, the bytes PyYAML's emitters (libyaml's, and the pure-Python one used
+for emoji) write; anything else (line breaks, control characters, nested mappings, floats...) goes
+through PyYAML (`_dump`). What to quote stays decided by the dumpers' own resolvers (YAML 1.2 numbers
+included); the writer mirrors only the emitters' choice between plain and single-quoted style.
+
 Reading back: `parse_post` leaves timestamps as the text written (`date` comes back as the string
 `"2022-02-09 11:10:19"`, not a datetime), so a round trip returns exactly the strings that were rendered.
 """
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime
 from types import MappingProxyType
@@ -110,9 +118,11 @@ def rewrite_post(text: str, categories: Sequence[CategoryPath], syndicated: Sequ
 
 
 def _post_text(front: Mapping[str, object], body: str) -> str:
-    text = _dump(front, _FastFrontMatterDumper)
-    if "\\U" in text:  # libyaml escapes characters beyond the BMP (emoji): write them as they are
-        text = _dump(front, _FrontMatterDumper)
+    text = _simple_yaml(front)
+    if text is None:
+        text = _dump(front, _FastFrontMatterDumper)
+        if "\\U" in text:  # libyaml escapes characters beyond the BMP (emoji): write them as they are
+            text = _dump(front, _FrontMatterDumper)
     body = body if body.endswith("\n") else body + "\n"
     return f"---\n{text}---\n{body}"
 
@@ -270,3 +280,120 @@ _PostLoader.yaml_implicit_resolvers = {
     first: [(tag, pattern) for tag, pattern in resolvers if tag != _TIMESTAMP_TAG]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+
+# --- writing simple front matter without the representer (see the module notes) --------------------------
+# `_simple_yaml` gives exactly what `_dump` gives, or None: tests/test_archive_frontmatter_writer.py compares.
+
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_NULL_TAG = "tag:yaml.org,2002:null"
+# What the emitters write as it is, in plain or single-quoted style: printable (libyaml's IS_PRINTABLE,
+# Emitter.analyze_scalar), no line break, no BOM. Beyond the BMP, libyaml escapes, but then `_post_text`
+# takes PyYAML's emitter, which does not (but for U+10FFFF).
+_WRITTEN_AS_IS = re.compile(r"[\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010fffe]*")
+# Among those strings, the ones the emitters will not write plain in block context start with a space, an
+# indicator, a document marker, `- ` or `? `, end with a space or `:`, or hold `: ` or ` #` (`_as_written`).
+_NOT_PLAIN_START = re.compile(r"[ #,\[\]{}&*!|>'\"%@`]|---|\.\.\.|[?-](?: |$)")
+# libyaml writes a key longer than 128 bytes in the `? key` form, and PyYAML's emitter one of 128 characters
+# or more, and the empty key; a key of fewer than 32 characters (at most 4 bytes each) is short enough.
+_LONGEST_SIMPLE_KEY = 31
+
+
+def _simple_yaml(front: Mapping[object, object]) -> str | None:
+    """The YAML `_dump` writes for `front`, if every key is a short scalar and every value a scalar or a
+    list of scalars or of lists of scalars (see `_simple_scalar`); None otherwise."""
+    lines = []
+    met: set[int] = set()  # lists and datetimes: PyYAML writes one met twice as an anchor and an alias
+    for key, value in front.items():
+        key_text = _simple_scalar(key, met)
+        if key_text is None or len(key_text) > _LONGEST_SIMPLE_KEY or key == "":
+            return None
+        if type(value) is not list:
+            value_text = _simple_scalar(value, met)
+            if value_text is None:
+                return None
+            lines.append(f"{key_text}: {value_text}")
+            continue
+        if not _first_meeting(value, met):
+            return None
+        lines.append(f"{key_text}:" if value else f"{key_text}: []")
+        for item in value:
+            if type(item) is not list:
+                item_text = _simple_scalar(item, met)
+                if item_text is None:
+                    return None
+                lines.append(f"- {item_text}")
+                continue
+            if not _first_meeting(item, met):
+                return None
+            if not item:
+                lines.append("- []")
+            for position, part in enumerate(item):
+                part_text = _simple_scalar(part, met)
+                if part_text is None:
+                    return None
+                lines.append(f"{'  ' if position else '- '}- {part_text}")
+    if not lines:
+        return None
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _simple_scalar(value: object, met: set[int]) -> str | None:
+    """`value` as the dumpers write it, if it is a string, bool, int, None or datetime they write without
+    escapes or a tag; None otherwise."""
+    kind = type(value)
+    if kind is str:
+        return _written_string(value)
+    if kind is bool or value is None:
+        return _WRITTEN_CONSTANTS[value]
+    if kind is int:
+        return _as_written(_INT_TAG, str(value))
+    if kind is datetime and _first_meeting(value, met):
+        return _as_written(_TIMESTAMP_TAG, value.isoformat(" "))
+    return None
+
+
+@functools.lru_cache(maxsize=4096)  # keys, feeds, categories and tags come back post after post
+def _written_string(text: str) -> str | None:
+    return _as_written(_STR_TAG, text)
+
+
+def _as_written(tag: str, text: str) -> str | None:
+    """`text`, a scalar of type `tag`, as the dumpers write it; None if they would escape it or tag it."""
+    if not _WRITTEN_AS_IS.fullmatch(text):
+        return None
+    if _plain_tag(text) == tag and not (
+        _NOT_PLAIN_START.match(text) or ": " in text or " #" in text or text.endswith((":", " "))
+    ):
+        return text
+    if tag == _STR_TAG:  # a string that cannot be written plain is single-quoted...
+        return "'" + text.replace("'", "''") + "'"
+    return None  # ...but another type would be written with its tag
+
+
+def _first_meeting(value: object, met: set[int]) -> bool:
+    if id(value) in met:
+        return False
+    met.add(id(value))
+    return True
+
+
+def _plain_tag(text: str) -> str:
+    """The tag the dumpers' resolver (BaseResolver.resolve) reads `text` as, written plain."""
+    for tag, pattern in _PLAIN_RESOLVERS.get(text[:1], _WILDCARD_RESOLVERS):
+        if pattern.match(text):
+            return tag
+    return _STR_TAG
+
+
+_WILDCARD_RESOLVERS = tuple(_FrontMatterDumper.yaml_implicit_resolvers.get(None, ()))
+_PLAIN_RESOLVERS = {
+    first: (*resolvers, *_WILDCARD_RESOLVERS)
+    for first, resolvers in _FrontMatterDumper.yaml_implicit_resolvers.items()
+    if first is not None
+}
+_WRITTEN_CONSTANTS = {value: _as_written(tag, text) for value, tag, text in [
+    (True, _BOOL_TAG, "true"), (False, _BOOL_TAG, "false"), (None, _NULL_TAG, "null"),
+]}
