@@ -1,7 +1,9 @@
 import asyncio
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -115,3 +117,47 @@ asyncio.run(main())
     first_call, longest_gap = map(float, result.stdout.split())
     assert first_call > 0.2, "the workers started too fast for this test to tell anything"
     assert longest_gap < 0.1 + first_call / 4, f"the loop stood still {longest_gap:.2f} s of {first_call:.2f} s"
+
+
+async def test_a_worker_killed_with_a_call_queued_behind_its_running_one() -> None:
+    # A worker holds the call it runs and the next one, waiting in its pipe: the running one dies with the
+    # worker, the one behind it never started and runs on the replacement.
+    body = (PAGES / "column_gbk.html").read_bytes()
+    with ExtractionPool(workers=1) as pool:
+        pid = await pool._run(URL, ExtractionError, os.getpid)
+        running = asyncio.ensure_future(pool._run(URL, ExtractionError, time.sleep, 30))
+        queued = asyncio.ensure_future(pool.extract_page(body, "text/html", URL, ExtractRules()))
+        await asyncio.sleep(0.2)
+        [worker] = pool._workers
+        assert len(worker.unanswered) == 2, "both calls are in the worker"
+        os.kill(pid, signal.SIGKILL)
+        with pytest.raises(ExtractionError) as died:
+            await running
+        assert died.value.reason.startswith("the worker process died (killed by signal 9")
+        assert (await queued).author == "王爱文"
+        assert await pool._run(URL, ExtractionError, os.getpid) != pid
+
+
+async def test_calls_and_results_of_megabytes_cross_without_holding_the_loop() -> None:
+    # Three 6 MB calls for one worker, each answered with 6 MB: the parent writes the second while the worker
+    # writes the first's result, the pipes holding 1 MB at most.
+    payload = os.urandom(6 << 20)
+    longest_gap = 0.0
+    done = False
+
+    async def tick() -> None:
+        nonlocal longest_gap
+        last = time.perf_counter()
+        while not done:
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            longest_gap, last = max(longest_gap, now - last), now
+
+    with ExtractionPool(workers=1) as pool:
+        await pool._run(URL, ExtractionError, os.getpid)  # started
+        ticker = asyncio.ensure_future(tick())
+        answers = await asyncio.gather(*(pool._run(URL, ExtractionError, bytes, payload) for _ in range(3)))
+        done = True
+        await ticker
+    assert all(answer == payload for answer in answers)
+    assert longest_gap < 0.5, f"the loop stood still {longest_gap:.2f} s"
