@@ -12,7 +12,8 @@ extraction at a time. `--workers` extraction processes (the machine's two cores 
 Each round opens a pool, makes a few hundred calls unmeasured (the workers start), then measures
 `time.process_time()` of this process, all its threads, over `--calls` calls. Printed per round: CPU ms per
 call, wall seconds and calls/s; then the median CPU ms per call over the rounds. The machine is shared:
-compare runs made close together, alternating the versions compared.
+compare runs made close together, alternating the versions compared. Run it from the checkout's root: the
+forkserver (Python 3.11) imports `crawler` from the working directory, whatever this script's path.
 """
 from __future__ import annotations
 
