@@ -74,3 +74,13 @@ def test_an_image_is_not_put_inside_a_list() -> None:
                    f"<li><img src='/img/inline.jpg'>{PARAS[2]}</li></ul></div>")
     lines = body.split("\n")
     assert lines[lines.index("![](https://wire.example.com/img/inline.jpg)") + 2].startswith("- ")
+
+
+def test_images_and_texts_in_parts_that_hold_no_article_are_passed_over() -> None:
+    # The <noscript> copy of the second paragraph would otherwise be where that paragraph starts on the page,
+    # and the chart would land after it, before the third.
+    body = extract(f"<div class='article'><p>{PARAS[0]}</p><noscript><p>{PARAS[1]}</p></noscript>"
+                   f"<img src='/img/chart.png' alt='Brent'><p>{PARAS[1]}</p>"
+                   f"<nav><img src='/img/crude-map.jpg' alt='Map'></nav><template><img src='/img/card.jpg'></template>"
+                   f"<p>{PARAS[2]}</p></div>")
+    assert body.split("\n\n") == [PARAS[0], "![Brent](https://wire.example.com/img/chart.png)", *PARAS[1:]]

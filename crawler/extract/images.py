@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from .boilerplate import plain_text
@@ -30,12 +31,14 @@ _MAX_TRAILING_IMAGES = 3
 _MIN_IMAGE_SIDE = 50
 _MAX_ALT_CHARS = 300
 
-# The page's texts and images in document order, but for those in parts that hold no article (or, for
-# figcaption, that `_caption` reads).
+# The page's texts and images in document order; those in parts that hold no article (or, for figcaption,
+# that `_caption` reads) are left out. The parts are few: selecting what lies inside them costs libxml2 a
+# fraction of testing each text's ancestors for every tag.
 _SKIPPED = ("script", "style", "noscript", "template", "aside", "nav", "footer", "button", "select", "textarea",
             "iframe", "svg", "figcaption")
-_OUTSIDE_SKIPPED = "not(" + " or ".join(f"ancestor::{tag}" for tag in _SKIPPED) + ")"
-_TEXTS_AND_IMAGES = f".//text()[normalize-space()][{_OUTSIDE_SKIPPED}] | .//img[{_OUTSIDE_SKIPPED}]"
+_TEXTS_AND_IMAGES = etree.XPath(".//text()[normalize-space()] | .//img")
+_SKIPPED_PARTS = "(" + " | ".join(f".//{tag}" for tag in _SKIPPED) + ")"
+_SKIPPED_TEXTS_AND_IMAGES = etree.XPath(f"{_SKIPPED_PARTS}//text()[normalize-space()] | {_SKIPPED_PARTS}//img")
 # File names and boxes of images that are page furniture or belong to something else than the article.
 _NOT_CONTENT_FILE = re.compile(
     r"logo|icon|avatar|thumb|loader|1px|spacer|blank|pixel|1x1|loading|placeholder|qr_?code|erweima|emoji|smiley|"
@@ -154,11 +157,17 @@ def _walk(body: HtmlElement, keys: dict[str, list[int]]):
     unmatched = 0
     # Most texts on a page start no kept line: their first character tells, before any work is spent on them.
     firsts = {key[0] for key in keys}
-    for node in body.xpath(_TEXTS_AND_IMAGES):
+    skipped = {_text_position(node) if isinstance(node, str) else node
+               for node in _SKIPPED_TEXTS_AND_IMAGES(body)}
+    for node in _TEXTS_AND_IMAGES(body):
         if not isinstance(node, str):
+            if node in skipped:
+                continue
             image = _image(node)
             if image is not None:
                 yield "image", unmatched, image
+            continue
+        if skipped and _text_position(node) in skipped:
             continue
         visible = node.lstrip()
         if not visible:  # no-break or ideographic spaces only
@@ -176,6 +185,12 @@ def _walk(body: HtmlElement, keys: dict[str, list[int]]):
             used.add(line)
             unmatched = 0
             yield "match", line, holder
+
+
+def _text_position(node) -> tuple[HtmlElement, bool]:
+    """Where a text node of an XPath result sits: the text of an element or the tail after it. The texts at one
+    position are inside the same elements."""
+    return node.getparent(), node.is_tail
 
 
 def _line_from(node) -> tuple[str, HtmlElement]:
