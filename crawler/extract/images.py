@@ -20,7 +20,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from .boilerplate import plain_text
-from .locate import INLINE_TAGS, MIN_KEY_CHARS, line_key, own_start, tail_start, text_key
+from .locate import INLINE_TAGS, MIN_KEY_CHARS, own_start, tail_start, text_key
 from .page import IMAGE_SOURCES
 
 # A kept line with this much text is prose: the elements holding such lines delimit the article.
@@ -71,7 +71,8 @@ def place_images(markdown: str, tree: HtmlElement) -> PlacedImages:
     """`markdown` with the content images of `tree` (the tree it was extracted from) before the paragraphs
     that follow them on the page."""
     lines = markdown.split("\n")
-    keys = _line_keys(lines)
+    texts = _line_texts(lines)
+    keys = _line_keys(texts)
     body = tree.find("body")
     if not keys or body is None:
         return PlacedImages(markdown, {})
@@ -79,10 +80,10 @@ def place_images(markdown: str, tree: HtmlElement) -> PlacedImages:
     matches = [(line, element) for kind, line, element in events if kind == "match"]
     starts: dict[str, HtmlElement] = {}
     for line, element in matches:
-        starts.setdefault(line_key(lines[line]), element)
+        starts.setdefault(text_key(texts[line]), element)
     if not matches:
         return PlacedImages(markdown, starts)
-    prose = [element for line, element in matches if len(plain_text(lines[line])) >= _PROSE_CHARS]
+    prose = [element for line, element in matches if len(texts[line]) >= _PROSE_CHARS]
     container = _common_ancestor(prose or [element for _, element in matches])
     placed = _placements(events, container, tree)
     return PlacedImages(_insert(lines, placed) if placed else markdown, starts)
@@ -157,6 +158,8 @@ def _walk(body: HtmlElement, keys: dict[str, list[int]]):
     unmatched = 0
     # Most texts on a page start no kept line: their first character tells, before any work is spent on them.
     firsts = {key[0] for key in keys}
+    # Texts start with the same few characters (capitals, common Han characters): each is folded once.
+    folded_firsts: dict[str, str] = {}
     skipped = {_text_position(node) if isinstance(node, str) else node
                for node in _SKIPPED_TEXTS_AND_IMAGES(body)}
     for node in _TEXTS_AND_IMAGES(body):
@@ -172,7 +175,11 @@ def _walk(body: HtmlElement, keys: dict[str, list[int]]):
         visible = node.lstrip()
         if not visible:  # no-break or ideographic spaces only
             continue
-        if unicodedata.normalize("NFKC", visible[0]).casefold()[:1] not in firsts:
+        first = visible[0]
+        folded = folded_firsts.get(first)
+        if folded is None:
+            folded = folded_firsts[first] = unicodedata.normalize("NFKC", first).casefold()[:1]
+        if folded not in firsts:
             unmatched += len(visible)
             continue
         text, holder = _line_from(node)
@@ -208,12 +215,16 @@ def _line_from(node) -> tuple[str, HtmlElement]:
     return own_start(element), element
 
 
-def _line_keys(lines: list[str]) -> dict[str, list[int]]:
+def _line_texts(lines: list[str]) -> dict[int, str]:
+    """Line index → the line's plain text, but for table rows."""
+    return {index: plain_text(line) for index, line in enumerate(lines) if not line.lstrip().startswith("|")}
+
+
+def _line_keys(texts: dict[int, str]) -> dict[str, list[int]]:
+    """`locate.line_key` → the indexes of the lines it recognises."""
     keys: dict[str, list[int]] = {}
-    for index, line in enumerate(lines):
-        if line.lstrip().startswith("|"):
-            continue  # table rows
-        key = line_key(line)
+    for index, text in texts.items():
+        key = text_key(text)
         if len(key) >= MIN_KEY_CHARS:
             keys.setdefault(key, []).append(index)
     return keys
