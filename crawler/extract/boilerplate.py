@@ -19,6 +19,7 @@ from .bylines import (TRAILING_BRACKETS, Credit, looks_like_chinese_name, parse_
 # Display width (a CJK character counts 2) above which a line is prose, whatever it contains.
 _MAX_BOILERPLATE_WIDTH = 120
 _MAX_HEADLINE_WIDTH = 160
+_WIDE_RUNS = re.compile("[\u2e80-\U0010ffff]+")
 
 _PROMO = re.compile(
     r"^(?:打开|下载|安装|登录|前往)\S{0,24}?(?:APP|App|app|客户端)"
@@ -192,7 +193,7 @@ def _is_navigation(text: str) -> bool:
 def _width(text: str) -> int:
     if len(text) > _MAX_HEADLINE_WIDTH:
         return len(text)  # wider than any width compared against: no need to count
-    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
+    return len(text) + sum(map(len, _WIDE_RUNS.findall(text)))
 
 
 def _tidy(lines: list[str]) -> str:
