@@ -34,7 +34,7 @@ import struct
 import sys
 import zlib
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .dedup import hash_of_normalized, normalized_text
 
@@ -60,15 +60,18 @@ class Fingerprint:
     """How many distinct shingles the body has: turns a Jaccard estimate into a containment estimate."""
     numbers: frozenset[int] = frozenset()
     """CRC-32 of each distinct run of digits in the body (at most `MAX_NUMBERS`)."""
+    _band_keys: tuple[str, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
-    def bands(self) -> list[str]:
-        """Band keys for the index: `BANDS` hex strings, each naming its band number and its rows."""
-        out = []
-        for band in range(BANDS):
-            rows = self.signature[band * ROWS:(band + 1) * ROWS]
-            digest = hashlib.blake2b(struct.pack(f">{ROWS}Q", *rows), digest_size=8).hexdigest()
-            out.append(f"{band:02d}{digest}")
-        return out
+    def bands(self) -> tuple[str, ...]:
+        """Band keys for the index: `BANDS` hex strings, each naming its band number and its rows. Kept once
+        made: a new article's are needed by its near-duplicate lookup and again by its index rows."""
+        if self._band_keys is None:
+            packed = struct.pack(f">{SIGNATURE_SIZE}Q", *self.signature)
+            size = 8 * ROWS
+            object.__setattr__(self, "_band_keys", tuple(
+                f"{band:02d}{hashlib.blake2b(packed[band * size:(band + 1) * size], digest_size=8).hexdigest()}"
+                for band in range(BANDS)))
+        return self._band_keys
 
     def to_bytes(self) -> bytes:
         numbers = sorted(self.numbers)
