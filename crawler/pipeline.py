@@ -461,13 +461,15 @@ class Pipeline:
         """The outcome for an article found archived or copied (recording its new appearance or revision),
         None for a new story."""
         article, feed, entry = ready.article, ready.job.run.feed, ready.job.entry
-        known = self.store.find_article(ready.keys)
+        with self.store.shared_transaction():  # only the lookups: each change below commits with its file
+            known = self.store.find_article(ready.keys)
+            copy_of = None if known else self._copy_of(ready.digest, ready.fingerprint, article.link)
         if known and ready.job.revise:
             return self._revise(known, article, ready.digest, ready.fingerprint, entry)
         if known:  # a redirect or rel=canonical led to an article archived under another URL
             self._seen_again(known, feed, ready.keys)
             return "known"
-        if copy_of := self._copy_of(ready.digest, ready.fingerprint, article.link):
+        if copy_of:
             self.archiver.add_appearance(copy_of, feed.category_path, article.link, ready.keys)
             log.info("duplicate of %s: %s (%s)", copy_of.path, article.link, feed.name)
             self.stats.duplicates += 1

@@ -78,21 +78,22 @@ class Archiver:
         cost, in commits and in hand-overs between the event loop and the writing thread."""
         rel_paths: list[str] = []
         announcements: list[tuple[str, str]] = []
-        for post in posts:
-            link = post.article.link
-            rel_path = self.store.pending_path(link)
-            if rel_path is None:  # else a crashed run chose this path, and may have written the file
-                directory = post_dir(self.root, post.article.category_path,
-                                     local_time(post.article.published, self.zone))
-                path = unique_post_path(
-                    directory, slugify(clean_title(post.article.title)),
-                    lambda p, link=link: (p.relative_to(self.root).as_posix() in rel_paths
-                                          or self._taken_by_another(p, link)),
-                    url_disambiguator(link))
-                rel_path = path.relative_to(self.root).as_posix()
-                announcements.append((link, rel_path))
-            rel_paths.append(rel_path)
-        self.store.announce_writes(announcements)
+        with self.store.shared_transaction():  # committed, announcements included, before any file is written
+            for post in posts:
+                link = post.article.link
+                rel_path = self.store.pending_path(link)
+                if rel_path is None:  # else a crashed run chose this path, and may have written the file
+                    directory = post_dir(self.root, post.article.category_path,
+                                         local_time(post.article.published, self.zone))
+                    path = unique_post_path(
+                        directory, slugify(clean_title(post.article.title)),
+                        lambda p, link=link: (p.relative_to(self.root).as_posix() in rel_paths
+                                              or self._taken_by_another(p, link)),
+                        url_disambiguator(link))
+                    rel_path = path.relative_to(self.root).as_posix()
+                    announcements.append((link, rel_path))
+                rel_paths.append(rel_path)
+            self.store.announce_writes(announcements)
         files = [(self.root / rel_path, render_post(post.article, [post.article.category_path], self.zone))
                  for post, rel_path in zip(posts, rel_paths)]
         problems = await asyncio.to_thread(write_all, files)

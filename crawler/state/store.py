@@ -273,6 +273,17 @@ class Store:
         except SQLAlchemyError as e:
             raise StateError(f"state database {self.url}: {str(e).splitlines()[0]}") from e
 
+    @contextmanager
+    def shared_transaction(self) -> Iterator[None]:
+        """The store calls made inside share one transaction (SQLite): a run of lookups pays for one begin and
+        commit instead of one each. A server database checks a connection out per call whatever the nesting,
+        so there this opens nothing."""
+        if not self._keeps_connections:
+            yield
+            return
+        with self.transaction():
+            yield
+
     def checkpoint_in_background(self, delay: float = CHECKPOINT_DELAY) -> None:
         """Take checkpoints off the calling thread's connection (the event loop's): SQLite runs one at the
         commit that brings the write-ahead log past 1,000 pages, copying them into the database and flushing
