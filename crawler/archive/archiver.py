@@ -49,6 +49,8 @@ class NewPost:
 class Archiver:
     def __init__(self, root: Path, zone: ZoneInfo, store: Store):
         self.root = Path(root)
+        # Once, not per post: were the root a link retargeted mid-run, post_dir would refuse, not escape.
+        self._resolved_root = self.root.resolve()
         self.zone = zone
         self.store = store
         self.commit_lock = CommitLock(self.root)
@@ -84,7 +86,8 @@ class Archiver:
                 rel_path = self.store.pending_path(link)
                 if rel_path is None:  # else a crashed run chose this path, and may have written the file
                     directory = post_dir(self.root, post.article.category_path,
-                                         local_time(post.article.published, self.zone))
+                                         local_time(post.article.published, self.zone),
+                                         resolved_root=self._resolved_root)
                     path = unique_post_path(
                         directory, slugify(clean_title(post.article.title)),
                         lambda p, link=link: (p.relative_to(self.root).as_posix() in rel_paths

@@ -79,16 +79,18 @@ def is_safe_component(name: str) -> bool:
     )
 
 
-def post_dir(root: Path, category_path: CategoryPath, published_local: datetime) -> Path:
+def post_dir(root: Path, category_path: CategoryPath, published_local: datetime, *,
+             resolved_root: Path | None = None) -> Path:
     """`{root}/{category}/{source}/{feed name}/{YYYY}/{MM}` for a post published at `published_local`.
 
     `published_local` must already be in the archive time zone (see `frontmatter.local_time`), so that the
     folder matches the post's `date`. Raises ArchiveError when the directory would resolve outside `root`
-    (a symbolic link inside the archive pointing elsewhere).
+    (a symbolic link inside the archive pointing elsewhere). `resolved_root`: `root.resolve()`, from a caller
+    that keeps it (the archiver resolves its root once, not once per post).
     """
     components = [safe_component(part) for part in category_path]
     directory = root.joinpath(*components, f"{published_local.year:04d}", f"{published_local.month:02d}")
-    resolved_root = root.resolve()
+    resolved_root = resolved_root or root.resolve()
     resolved = directory.resolve()
     if not resolved.is_relative_to(resolved_root):
         raise ArchiveError(
