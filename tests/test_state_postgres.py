@@ -93,3 +93,22 @@ def test_once_reindex_and_verify_with_state_on_postgresql(tmp_path, http_server,
     assert main(["verify", "-c", str(config)]) == 0
     assert len(list((tmp_path / "archive").rglob("*.md"))) == 3
     assert not (tmp_path / "state").exists()  # no SQLite file on the side
+
+
+def test_polls_are_recorded_on_postgresql(pg_url):
+    store = Store(pg_url)
+    try:
+        feed = "https://a.example/feed.xml"
+        store.record_poll(feed, error=None, etag='"v1"', last_modified="Wed, 01 May 2024 08:00:00 GMT", archived=2)
+        store.record_poll(feed, error="HTTP 503", archived=0)
+        failed = store.feed_state(feed)
+        assert (failed.fetch_url, failed.etag, failed.error_count, failed.last_error) == (feed, '"v1"', 1, "HTTP 503")
+        store.record_poll(feed, error=None, fetch_url="https://b.example/feed.xml", etag=None, archived=1)
+        moved = store.feed_state(feed)
+        assert (moved.fetch_url, moved.etag, moved.error_count, moved.last_error) == (
+            "https://b.example/feed.xml", None, 0, None)
+        assert moved.articles_archived == 3
+        store.record_poll(feed, error=None)  # no new address: the moved one stays
+        assert store.feed_state(feed).fetch_url == "https://b.example/feed.xml"
+    finally:
+        store.close()

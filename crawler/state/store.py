@@ -71,6 +71,16 @@ _CLEAR_FAILURES = Statement('DELETE FROM failures WHERE "key" IN :keys', expandi
 _PENDING_PATH = Statement("SELECT path FROM pending_writes WHERE link = :link")
 _CLEAR_PENDING = Statement("DELETE FROM pending_writes WHERE link = :link")
 _ANNOUNCE = Statement("INSERT INTO pending_writes (link, path) VALUES (:link, :path)")
+# A `crawler once` over hundreds of feeds records every poll: its statements too skip SQLAlchemy's machinery.
+_FEED_KNOWN = Statement("SELECT url FROM feeds WHERE url = :url")
+_ADD_FEED = Statement("INSERT INTO feeds (url, fetch_url, error_count, articles_archived) VALUES (:url, :url, 0, 0)")
+_POLL_SUCCEEDED = Statement(
+    "UPDATE feeds SET last_polled_at = :now, articles_archived = articles_archived + :archived, "
+    "last_success_at = :now, last_error = NULL, error_count = 0, etag = :etag, last_modified = :last_modified, "
+    "fetch_url = COALESCE(:fetch_url, fetch_url) WHERE url = :url")
+_POLL_FAILED = Statement(
+    "UPDATE feeds SET last_polled_at = :now, articles_archived = articles_archived + :archived, "
+    "last_error = :error, error_count = error_count + 1 WHERE url = :url")
 _PATH_OWNERS = Statement("SELECT link, 1 AS indexed FROM articles WHERE path = :path "
                          "UNION ALL SELECT link, 0 AS indexed FROM pending_writes WHERE path = :path")
 
@@ -345,18 +355,13 @@ class Store:
                     last_modified: str | None = None, archived: int = 0) -> None:
         now = utc_now()
         with self.transaction() as conn:
-            exists = conn.execute(select(feeds.c.url).where(feeds.c.url == url)).first()
-            if not exists:
-                conn.execute(insert(feeds).values(url=url, fetch_url=url, error_count=0, articles_archived=0))
-            values: dict = {"last_polled_at": now, "articles_archived": feeds.c.articles_archived + archived}
+            if not run(conn, _FEED_KNOWN, {"url": url}).first():
+                run(conn, _ADD_FEED, {"url": url})
             if error is None:
-                values.update(last_success_at=now, last_error=None, error_count=0, etag=etag,
-                              last_modified=last_modified)
-                if fetch_url:
-                    values["fetch_url"] = fetch_url
+                run(conn, _POLL_SUCCEEDED, {"url": url, "now": now, "archived": archived, "etag": etag,
+                                            "last_modified": last_modified, "fetch_url": fetch_url or None})
             else:
-                values.update(last_error=error, error_count=feeds.c.error_count + 1)
-            conn.execute(update(feeds).where(feeds.c.url == url).values(**values))
+                run(conn, _POLL_FAILED, {"url": url, "now": now, "archived": archived, "error": error})
 
     # --- articles ---------------------------------------------------------------------------------------
 
