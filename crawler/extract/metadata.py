@@ -634,7 +634,8 @@ def _article_frame(tree: HtmlElement, title: str | None, hints: BodyHints) -> Ar
         around = set(start.iterancestors())
         header = [element for element in header if element not in around]
     footer = end.xpath(f"following::*[position() <= {_FOOTER_ELEMENTS}]") if end is not None else []
-    header = [element for element in header if not _in_headline_link(element)]
+    near_headline_link = _HeadlineLinks()
+    header = [element for element in header if not near_headline_link(element)]
     return ArticleFrame(_short_texts(header), _short_texts(footer), header)
 
 
@@ -665,16 +666,26 @@ def _short_texts(elements: Iterable[HtmlElement]) -> list[str]:
     return lines
 
 
-def _in_headline_link(element: HtmlElement) -> bool:
-    """Whether the element is, or sits next to, a link long enough to be a headline (a list of other stories)."""
-    for node in (element, element.getparent()):
-        if node is None:
-            continue
-        for link in node.iter("a"):
-            text = clean_text(link.text_content())
-            if _display_width(text) >= _HEADLINE_LINK_WIDTH and not looks_like_name(text):
-                return True
-    return False
+class _HeadlineLinks:
+    """Whether an element is, or sits next to, a link long enough to be a headline (a list of other stories).
+    The header's elements are mostly siblings: each subtree's links are read once, not once per sibling (a
+    parent can hold the whole article and its list of related stories)."""
+
+    def __init__(self) -> None:
+        self._holds: dict[HtmlElement, bool] = {}
+
+    def __call__(self, element: HtmlElement) -> bool:
+        return any(self._holds_one(node) for node in (element, element.getparent()) if node is not None)
+
+    def _holds_one(self, node: HtmlElement) -> bool:
+        held = self._holds.get(node)
+        if held is None:
+            held = self._holds[node] = any(_is_headline(clean_text(link.text_content())) for link in node.iter("a"))
+        return held
+
+
+def _is_headline(text: str) -> bool:
+    return _display_width(text) >= _HEADLINE_LINK_WIDTH and not looks_like_name(text)
 
 
 def _title_element(tree: HtmlElement, title: str | None) -> HtmlElement | None:
