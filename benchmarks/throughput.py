@@ -308,6 +308,11 @@ def crawler_command(*args: str) -> list[str]:
 # --- extraction-bound limit and quality --------------------------------------------------------------------
 
 
+def extraction_sample(pages: list[Page], sample: int) -> list[Page]:
+    """The pages the limit is measured on: the same ones in every measurement of a run."""
+    return random.Random(0).sample(pages, min(sample, len(pages)))
+
+
 def extraction_median(sites: Sites, pages: list[Page], sample: int) -> tuple[float, float, float, float]:
     """Median CPU seconds per page in one process of the archiver's extraction (all, zh, en), and of the
     analysis the pipeline then makes of every article (content hash, fingerprint, securities: the same worker
@@ -320,7 +325,7 @@ def extraction_median(sites: Sites, pages: list[Page], sample: int) -> tuple[flo
 
     rules = configured_site_rules(())
     table = load_companies()
-    chosen = random.Random(0).sample(pages, min(sample, len(pages)))
+    chosen = extraction_sample(pages, sample)
     now = datetime.now(timezone.utc)
     warm = extract_page(chosen[0].html, "text/html; charset=utf-8", sites.url(chosen[0]))  # imports, caches
     _analyse(warm.title, warm.body, table, MIN_NEAR_CHARS)  # jieba's dictionary
@@ -361,7 +366,7 @@ def parallel_extraction(sites: Sites, pages: list[Page], sample: int, cores: int
     hypervisor's scheduling are shared), which the single-process limit does not see."""
     import multiprocessing
 
-    chosen = random.Random(0).sample(pages, min(sample, len(pages)))
+    chosen = extraction_sample(pages, sample)
     work = [(p.html, sites.url(p)) for p in chosen]
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager:

@@ -14,6 +14,7 @@ from crawler.extract.article import extract_feed_content, extract_page
 from crawler.extract.pool import ExtractionPool
 from crawler.feeds import parse_feed
 from crawler.models import ExtractRules
+from tests.support.loop import LoopStalls
 
 PAGES = Path(__file__).parent / "fixtures" / "pages"
 ROOT = Path(__file__).parent.parent
@@ -89,27 +90,16 @@ def test_the_event_loop_runs_on_while_the_first_workers_start() -> None:
     probe = """
 import asyncio, time
 from crawler.extract.pool import ExtractionPool
-from crawler.models import ExtractRules
+from tests.support.loop import LoopStalls
 
 async def main():
-    longest_gap = 0.0
-    done = False
-    async def tick():
-        nonlocal longest_gap
-        last = time.perf_counter()
-        while not done:
-            await asyncio.sleep(0.01)
-            now = time.perf_counter()
-            longest_gap, last = max(longest_gap, now - last), now
-    ticker = asyncio.create_task(tick())
-    await asyncio.sleep(0.05)  # ticking
-    with ExtractionPool(workers=2) as pool:
-        started = time.perf_counter()
-        await pool.extract_feed_content("<p>沪指午间收涨0.5%。</p>", "http://example.cn/")
-        first_call = time.perf_counter() - started
-    done = True
-    await ticker
-    print(first_call, longest_gap)
+    async with LoopStalls(0.01) as stalls:
+        await asyncio.sleep(0.05)  # ticking
+        with ExtractionPool(workers=2) as pool:
+            started = time.perf_counter()
+            await pool.extract_feed_content("<p>沪指午间收涨0.5%。</p>", "http://example.cn/")
+            first_call = time.perf_counter() - started
+    print(first_call, stalls.longest)
 
 asyncio.run(main())
 """
@@ -142,22 +132,9 @@ async def test_calls_and_results_of_megabytes_cross_without_holding_the_loop() -
     # Three 6 MB calls for one worker, each answered with 6 MB: the parent writes the second while the worker
     # writes the first's result, the pipes holding 1 MB at most.
     payload = os.urandom(6 << 20)
-    longest_gap = 0.0
-    done = False
-
-    async def tick() -> None:
-        nonlocal longest_gap
-        last = time.perf_counter()
-        while not done:
-            await asyncio.sleep(0.005)
-            now = time.perf_counter()
-            longest_gap, last = max(longest_gap, now - last), now
-
     with ExtractionPool(workers=1) as pool:
         await pool._run(URL, ExtractionError, os.getpid)  # started
-        ticker = asyncio.ensure_future(tick())
-        answers = await asyncio.gather(*(pool._run(URL, ExtractionError, bytes, payload) for _ in range(3)))
-        done = True
-        await ticker
+        async with LoopStalls(0.005) as stalls:
+            answers = await asyncio.gather(*(pool._run(URL, ExtractionError, bytes, payload) for _ in range(3)))
     assert all(answer == payload for answer in answers)
-    assert longest_gap < 0.5, f"the loop stood still {longest_gap:.2f} s"
+    assert stalls.longest < 0.5, f"the loop stood still {stalls.longest:.2f} s"

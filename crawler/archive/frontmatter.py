@@ -309,35 +309,41 @@ def _simple_yaml(front: Mapping[object, object]) -> str | None:
         key_text = _simple_scalar(key, met)
         if key_text is None or len(key_text) > _LONGEST_SIMPLE_KEY or key == "":
             return None
-        if type(value) is not list:
+        if type(value) is list:
+            items = _sequence_lines(value, met, nested=True)
+            if items is None:
+                return None
+            lines.append(f"{key_text}:" if items else f"{key_text}: []")
+            lines.extend(items)
+        else:
             value_text = _simple_scalar(value, met)
             if value_text is None:
                 return None
             lines.append(f"{key_text}: {value_text}")
-            continue
-        if not _first_meeting(value, met):
-            return None
-        lines.append(f"{key_text}:" if value else f"{key_text}: []")
-        for item in value:
-            if type(item) is not list:
-                item_text = _simple_scalar(item, met)
-                if item_text is None:
-                    return None
-                lines.append(f"- {item_text}")
-                continue
-            if not _first_meeting(item, met):
-                return None
-            if not item:
-                lines.append("- []")
-            for position, part in enumerate(item):
-                part_text = _simple_scalar(part, met)
-                if part_text is None:
-                    return None
-                lines.append(f"{'  ' if position else '- '}- {part_text}")
     if not lines:
         return None
     lines.append("")
     return "\n".join(lines)
+
+
+def _sequence_lines(items: list, met: set[int], *, nested: bool) -> list[str] | None:
+    """The block sequence of `items` (`- item` lines; a list inside, when `nested`, as `- - first` and
+    `  - next`), or None if an item is not simple or the list was met before."""
+    if not _first_meeting(items, met):
+        return None
+    lines = []
+    for item in items:
+        if type(item) is list and nested:
+            inner = _sequence_lines(item, met, nested=False)
+            if inner is None:
+                return None
+            lines.extend([f"- {inner[0]}", *(f"  {line}" for line in inner[1:])] if inner else ["- []"])
+            continue
+        item_text = _simple_scalar(item, met)
+        if item_text is None:
+            return None
+        lines.append(f"- {item_text}")
+    return lines
 
 
 def _simple_scalar(value: object, met: set[int]) -> str | None:

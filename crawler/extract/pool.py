@@ -163,7 +163,7 @@ class ExtractionPool:
         if loop is not self._loop:
             self._move_to(loop)
         call = _Call(url, failure, function, args, loop, loop.create_future())
-        (self._waiting if function in _FIRST_STAGE else self._follow_ups).append(call)
+        self._queue_for(call).append(call)
         self._dispatch()
         try:
             return await call.outcome
@@ -187,6 +187,9 @@ class ExtractionPool:
                     if call is None:
                         return
                     self._send(worker, call)
+
+    def _queue_for(self, call: _Call) -> deque[_Call]:
+        return self._waiting if call.function in _FIRST_STAGE else self._follow_ups
 
     def _next_call(self) -> _Call | None:
         while self._follow_ups or self._waiting:
@@ -250,13 +253,8 @@ class ExtractionPool:
             return
         self._workers.remove(worker)
         self._unwatch(worker)
-        while True:
-            try:
-                data = os.read(worker.results, _READ_BYTES)
-            except OSError:
-                break  # BlockingIOError: alive after all (its sentinel fired as the forkserver died)
-            if not data:
-                break
+        # Nothing to read (BlockingIOError) when it is alive after all: its sentinel fired as the forkserver died.
+        while data := _read_or_nothing(worker.results):
             worker.settle_answered(data)
         status = worker.end()
         if worker.unanswered:
@@ -264,7 +262,7 @@ class ExtractionPool:
             running.settle(None, running.failure(
                 running.url, f"the worker process died ({status}; out of memory or a parser crash)"))
         for call in reversed(worker.unanswered):
-            (self._waiting if call.function in _FIRST_STAGE else self._follow_ups).appendleft(call)
+            self._queue_for(call).appendleft(call)
         worker.unanswered.clear()
         self._dispatch()
 

@@ -71,7 +71,8 @@ _CLEAR_FAILURES = Statement('DELETE FROM failures WHERE "key" IN :keys', expandi
 _PENDING_PATH = Statement("SELECT path FROM pending_writes WHERE link = :link")
 _CLEAR_PENDING = Statement("DELETE FROM pending_writes WHERE link = :link")
 _ANNOUNCE = Statement("INSERT INTO pending_writes (link, path) VALUES (:link, :path)")
-# A `crawler once` over hundreds of feeds records every poll: its statements too skip SQLAlchemy's machinery.
+# A `crawler once` over hundreds of feeds records every poll (the daemon, every schedule): these statements
+# too skip SQLAlchemy's machinery.
 _FEED_KNOWN = Statement("SELECT url FROM feeds WHERE url = :url")
 _ADD_FEED = Statement("INSERT INTO feeds (url, fetch_url, error_count, articles_archived) VALUES (:url, :url, 0, 0)")
 _POLL_SUCCEEDED = Statement(
@@ -177,6 +178,12 @@ def database_missing(url: str) -> bool:
     """Whether `url` names a SQLite file that does not exist (commands that only read must not create it)."""
     return url.startswith("sqlite:///") and url != "sqlite:///:memory:" and \
         not Path(url.removeprefix("sqlite:///")).exists()
+
+
+def _ensure_feed(conn: Connection, url: str) -> None:
+    """The feed's row, created if this is its first poll or schedule."""
+    if not run(conn, _FEED_KNOWN, {"url": url}).first():
+        run(conn, _ADD_FEED, {"url": url})
 
 
 def _row_to_article(row) -> StoredArticle:
@@ -346,8 +353,7 @@ class Store:
 
     def record_schedule(self, url: str, *, interval_seconds: float, next_poll_at: str) -> None:
         with self.transaction() as conn:
-            if not conn.execute(select(feeds.c.url).where(feeds.c.url == url)).first():
-                conn.execute(insert(feeds).values(url=url, fetch_url=url, error_count=0, articles_archived=0))
+            _ensure_feed(conn, url)
             conn.execute(update(feeds).where(feeds.c.url == url).values(
                 interval_seconds=interval_seconds, next_poll_at=next_poll_at))
 
@@ -355,8 +361,7 @@ class Store:
                     last_modified: str | None = None, archived: int = 0) -> None:
         now = utc_now()
         with self.transaction() as conn:
-            if not run(conn, _FEED_KNOWN, {"url": url}).first():
-                run(conn, _ADD_FEED, {"url": url})
+            _ensure_feed(conn, url)
             if error is None:
                 run(conn, _POLL_SUCCEEDED, {"url": url, "now": now, "archived": archived, "etag": etag,
                                             "last_modified": last_modified, "fetch_url": fetch_url or None})
