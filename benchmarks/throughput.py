@@ -19,15 +19,18 @@ Default mode prints, for N pages:
   /proc: the largest sum of VmRSS (pages shared between processes counted in each: an upper bound), the
   largest sum of PSS (shared pages divided among the processes sharing them: what the tree occupies; every
   0.5 s), and the largest single process (VmHWM);
-- the extraction-bound limit, measured in the same run before the backfill: the median CPU time (one process,
-  `time.process_time`) of `crawler.extract.article.extract_page` on a sample of the same pages, with the
-  settings the archiver uses (the site rules resolved for the URL, the page's content type, the fetch time as
-  `now`); limit = cores ÷ that median, in pages/s; and the ratio achieved / limit; beside it the median CPU
-  time of the analysis every article then gets in its worker (content hash, near-duplicate fingerprint,
-  securities with the shipped company table), and the ratio that extraction and analysis alone would allow;
+- the extraction-bound limit, measured in the same run, once before the backfill and once after it: the median
+  CPU time (one process, `time.process_time`) of `crawler.extract.article.extract_page` on a sample of the same
+  pages, with the settings the archiver uses (the site rules resolved for the URL, the page's content type, the
+  fetch time as `now`); limit = cores ÷ the mean of the two medians, in pages/s (a shared host's speed drifts by
+  10-30 % within minutes: one measurement taken in a fast or slow minute would decide the ratio alone); and the
+  ratio achieved / limit; beside it the median CPU time of the analysis every article then gets in its worker
+  (content hash, near-duplicate fingerprint, securities with the shipped company table), and the ratio that
+  extraction and analysis alone would allow;
 - beside the limit, what the cores give when every one of them extracts: as many processes as cores extracting
-  the same sample at once, with nothing else running (pages/s and its share of the limit): the single-process
-  median does not see what the cores share (caches, memory bandwidth, a hypervisor's scheduling);
+  the same sample at once, with nothing else running (pages/s, and its share of what the median measured just
+  before gives): the single-process median does not see what the cores share (caches, memory bandwidth, a
+  hypervisor's scheduling);
 - the extraction quality of the archive: mean body F1 against the generated text (bag of tokens, each CJK
   character a token, as in benchmarks/extraction.py), and the number of pages archived.
 
@@ -316,7 +319,16 @@ def extraction_sample(pages: list[Page], sample: int) -> list[Page]:
 def extraction_median(sites: Sites, pages: list[Page], sample: int) -> tuple[float, float, float, float]:
     """Median CPU seconds per page in one process of the archiver's extraction (all, zh, en), and of the
     analysis the pipeline then makes of every article (content hash, fingerprint, securities: the same worker
-    call, with the shipped company table)."""
+    call, with the shipped company table). Measured in a new process each time, so that a second measurement
+    of the same sample does not find trafilatura's caches warm from the first."""
+    import multiprocessing
+
+    work = [(p.html, sites.url(p), p.lang) for p in extraction_sample(pages, sample)]
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(_extraction_medians, (work,))
+
+
+def _extraction_medians(work: list[tuple[bytes, str, str]]) -> tuple[float, float, float, float]:
     from crawler.enrich import load_companies
     from crawler.extract.article import extract_page
     from crawler.extract.pool import _analyse
@@ -325,17 +337,15 @@ def extraction_median(sites: Sites, pages: list[Page], sample: int) -> tuple[flo
 
     rules = configured_site_rules(())
     table = load_companies()
-    chosen = extraction_sample(pages, sample)
     now = datetime.now(timezone.utc)
-    warm = extract_page(chosen[0].html, "text/html; charset=utf-8", sites.url(chosen[0]))  # imports, caches
+    warm = extract_page(work[0][0], "text/html; charset=utf-8", work[0][1])  # imports, caches
     _analyse(warm.title, warm.body, table, MIN_NEAR_CHARS)  # jieba's dictionary
     times: dict[str, list[float]] = {"zh": [], "en": []}
     analysis: list[float] = []
-    for p in chosen:
-        url = sites.url(p)
+    for html, url, lang in work:
         started = time.process_time()
-        extracted = extract_page(p.html, "text/html; charset=utf-8", url, rules.resolve(url).rules, now=now)
-        times[p.lang].append(time.process_time() - started)
+        extracted = extract_page(html, "text/html; charset=utf-8", url, rules.resolve(url).rules, now=now)
+        times[lang].append(time.process_time() - started)
         started = time.process_time()
         _analyse(extracted.title, extracted.body, table, MIN_NEAR_CHARS)
         analysis.append(time.process_time() - started)
@@ -443,22 +453,32 @@ def throughput(options: argparse.Namespace) -> None:
         sizes = sorted(len(p.html) for p in pages)
         print(f"site: {len(pages)} pages on {SITES} local sites, half Chinese, half English; size median "
               f"{sizes[len(sizes) // 2] / 1000:.0f} kB, {sizes[0] / 1000:.0f}-{sizes[-1] / 1000:.0f} kB")
-        median, median_zh, median_en, analysis = extraction_median(sites, pages, options.sample)
-        limit = cores / median
-        print(f"extraction (one process, {min(options.sample, len(pages))} pages): median {median * 1000:.1f} ms CPU "
-              f"per page (zh {median_zh * 1000:.1f}, en {median_en * 1000:.1f}) -> limit {cores} cores / "
-              f"{median * 1000:.1f} ms = {limit:.1f} pages/s ({len(pages) / limit:.1f} s for {len(pages)} pages)")
+        before = extraction_median(sites, pages, options.sample)
+        median, median_zh, median_en, analysis = before
+        sample = min(options.sample, len(pages))
+        print(f"extraction (one process, {sample} pages), before the backfill: median {median * 1000:.1f} ms CPU per "
+              f"page (zh {median_zh * 1000:.1f}, en {median_en * 1000:.1f}) -> {cores / median:.1f} pages/s on "
+              f"{cores} cores")
         print(f"  then the analysis of each article (hash, fingerprint, securities): median {analysis * 1000:.1f} ms; "
               f"with a crawler process costing nothing and every core busy the ratio could reach "
               f"{median / (median + analysis):.0%}")
         both_rate, both_cpu = parallel_extraction(sites, pages, options.sample, cores)
         print(f"  {cores} processes extracting the sample at once, nothing else running: {both_rate:.1f} pages/s = "
-              f"{both_rate / limit:.0%} of the limit ({both_cpu * 1000:.1f} ms CPU per page each, mean)")
+              f"{both_rate * median / cores:.0%} of that ({both_cpu * 1000:.1f} ms CPU per page each, mean)")
         truth = {sites.url(p): p for p in pages}
         work = Path(tmp, "crawler")
         run = backfill(sites, pages, work)
         if run.returncode != 0:
             print(f"crawler backfill exited {run.returncode}:\n{run.stderr[-3000:]}")
+        after = extraction_median(sites, pages, options.sample)[0]
+        # The machine's speed drifts (10-30 % within minutes on shared hosts): the limit is taken from the
+        # median measured on each side of the backfill, so that a fast or slow minute before it does not decide
+        # the ratio alone.
+        median = (before[0] + after) / 2
+        limit = cores / median
+        print(f"extraction again, after the backfill: median {after * 1000:.1f} ms -> limit {cores} cores / "
+              f"{median * 1000:.1f} ms (mean of both) = {limit:.1f} pages/s ({len(pages) / limit:.1f} s for "
+              f"{len(pages)} pages)")
         rate = len(pages) / run.wall
         posts, f1, missing = archive_quality(work / "archive", truth)
         print(f"crawler backfill: {len(pages)} pages in {run.wall:.1f} s = {rate:.1f} pages/s; "
