@@ -51,6 +51,9 @@ _EMPTY = (1 << 57) - 1
 _MASK64 = (1 << 64) - 1
 _MULTIPLIER = 0x9E3779B97F4A7C15F39CC0605CEDC835  # odd; fixed forever: signatures are stored
 _BIN_BITS = SIGNATURE_SIZE.bit_length() - 1
+_LANE_BYTES = 32
+_LANES_PER_PRODUCT = 16384
+"""Shingles hashed by one multiplication (see `_shingle_hashes`): integers of 512 kB at most."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,20 +112,28 @@ class Fingerprint:
 def _shingle_hashes(text: str) -> set[int]:
     """One 64-bit hash per distinct shingle. Each shingle, as UTF-32, is a 128-bit integer of its own; the
     hash is the middle 64 bits of its product with a fixed odd 128-bit multiplier (multiply-shift hashing:
-    every bit of the shingle reaches every bit kept). The shingle starting at character i is the 64-bit word
-    of characters i, i+1 below the word of characters i+2, i+3; the words are read in C (`array`), two
-    passes of one word in two, rather than sliced and converted one shingle at a time: 0.2 µs a shingle,
-    the fingerprint of a long article about 0.8 ms."""
-    data = text.encode("utf-32-le")
-    even = array("Q", data[:len(data) // 8 * 8])  # words starting at characters 0, 2, 4...
-    odd = array("Q", data[4:4 + (len(data) - 4) // 8 * 8])  # ... at 1, 3, 5...
-    if sys.byteorder == "big":
-        even.byteswap()
-        odd.byteswap()
-    words = [0] * max(0, len(text) - 1)
-    words[0::2] = even
-    words[1::2] = odd
-    return {((low | high << 64) * _MULTIPLIER >> 128) & _MASK64 for low, high in zip(words, words[2:])}
+    every bit of the shingle reaches every bit kept).
+
+    All the products of a stretch of text come from one multiplication: the shingles are laid out as 256-bit
+    lanes of one big integer, each in the low half of its lane (the shingle starting at character i is
+    characters i..i+3, its lowest 32 bits character i), and that integer is multiplied by the multiplier. A
+    128-bit shingle times a 128-bit multiplier fits in its 256-bit lane, so no lane carries into the next, and
+    each lane of the product is one shingle's product, whose middle 64 bits are read back in C (`array`).
+    Lanes are built and read by slicing arrays, never one shingle at a time in Python: about three times
+    faster than multiplying shingle by shingle. `_LANES_PER_PRODUCT` bounds the integers of a long body."""
+    hashes: set[int] = set()
+    chars = array("I", text.encode("utf-32-le"))  # moved, never read as numbers: byte order does not matter
+    for first in range(0, len(chars) - SHINGLE + 1, _LANES_PER_PRODUCT):
+        count = min(_LANES_PER_PRODUCT, len(chars) - SHINGLE + 1 - first)
+        lanes = array("I", bytes(_LANE_BYTES * count))
+        for k in range(SHINGLE):
+            lanes[k::_LANE_BYTES // 4] = chars[first + k:first + k + count]
+        product = int.from_bytes(lanes, "little") * _MULTIPLIER
+        words = array("Q", product.to_bytes(_LANE_BYTES * count, "little"))
+        if sys.byteorder == "big":
+            words.byteswap()
+        hashes.update(words[2::_LANE_BYTES // 8])  # bits 128-191 of each lane
+    return hashes
 
 
 def fingerprint(markdown: str, min_chars: int = MIN_NEAR_CHARS) -> Fingerprint | None:

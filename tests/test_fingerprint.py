@@ -60,3 +60,26 @@ def test_signatures_never_change_they_are_stored():
     assert found.signature[:3] == (15160376787652793, 143660603532924068, 94074307448600604)
     assert hashlib.sha256(found.to_bytes()).hexdigest() == \
         "ebd2270bc34ae18496a31441a4adfff864003b486a42fb824a27c2f2fe302d1c"
+
+
+def _shingle_hash_by_definition(text: str) -> set[int]:
+    """Each shingle's UTF-32 as a 128-bit integer, times the multiplier, middle 64 bits: one at a time."""
+    from crawler.fingerprint import _MASK64, _MULTIPLIER, SHINGLE
+
+    data = text.encode("utf-32-le")
+    return {(int.from_bytes(data[4 * i:4 * (i + SHINGLE)], "little") * _MULTIPLIER >> 128) & _MASK64
+            for i in range(len(text) - SHINGLE + 1)}
+
+
+def test_shingle_hashes_are_the_definition_computed_lane_by_lane(monkeypatch):
+    import crawler.fingerprint as module
+
+    rng = random.Random(3)
+    # CJK, ASCII, characters beyond the BMP and the extremes of a 32-bit lane unit
+    alphabet = "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于" + "abcXYZ0189 ,." + "\U00020000\U0001F600\x00\U0010FFFF"
+    texts = ["", "abc", "abcd", "abcde"] + ["".join(rng.choices(alphabet, k=rng.randint(0, 600))) for _ in range(300)]
+    for text in texts:
+        assert module._shingle_hashes(text) == _shingle_hash_by_definition(text), text
+    monkeypatch.setattr(module, "_LANES_PER_PRODUCT", 5)  # many products per text, and a short last one
+    for text in texts[:60]:
+        assert module._shingle_hashes(text) == _shingle_hash_by_definition(text), text
