@@ -518,17 +518,18 @@ class Backfill:
         (and then entries whose article is archived already are left out: the defaults' category path would
         be added to a post that has a real one)."""
         groups: dict[FeedSpec, list[FeedEntry]] = {}
-        for entry, publication in items:
-            if assign_to is not None:
-                groups.setdefault(assign_to, []).append(entry)
-                continue
-            assert entry.link is not None
-            parts = urlsplit(entry.link)
-            feed = _default_feed(self.settings.backfill, parts.scheme, parts.netloc, publication, feed_url)
-            if self._archived(feed, entry):
-                self.stats.already_archived += 1
-                continue
-            groups.setdefault(feed, []).append(entry)
+        with self.store.shared_transaction():  # a chunk's lookups in one transaction, not one each
+            for entry, publication in items:
+                if assign_to is not None:
+                    groups.setdefault(assign_to, []).append(entry)
+                    continue
+                assert entry.link is not None
+                parts = urlsplit(entry.link)
+                feed = _default_feed(self.settings.backfill, parts.scheme, parts.netloc, publication, feed_url)
+                if self._archived(feed, entry):
+                    self.stats.already_archived += 1
+                    continue
+                groups.setdefault(feed, []).append(entry)
         return tuple((feed, tuple(entries)) for feed, entries in groups.items())
 
     # --- URL lists --------------------------------------------------------------------------------------

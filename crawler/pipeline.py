@@ -390,11 +390,12 @@ class Pipeline:
     async def _process(self, job: ArticleJob) -> str:
         feed, entry = job.run.feed, job.entry
         async with self._claim(job.keys):
-            known = self.store.find_article(job.keys)
+            with self.store.shared_transaction():
+                known = self.store.find_article(job.keys)
+                failure = None if known else self.store.failure(job.keys[0])
             if known and not job.revise:
                 self._seen_again(known, feed, job.keys)
                 return "known"
-            failure = None if known else self.store.failure(job.keys[0])
             if failure and failure.given_up:
                 self.stats.given_up += 1
                 return "given_up"
