@@ -153,3 +153,50 @@ def test_a_table_crosses_as_bytes_pickled_once_and_is_rebuilt_once_per_process()
     assert sum(isinstance(item, tuple) for item in pickle.loads(pickle.dumps(table.__reduce__()[1]))) == 0
     assert pickle.loads(sent) is pickle.loads(pickle.dumps(table))
     assert pickle.loads(sent).code_of("公司1999") == "601999.SH"
+
+
+def _spans_ours_and_jiebas(clauses: list[str], names: frozenset[str]) -> list[tuple[str, list, list]]:
+    """In the worker: each clause whose word spans differ between our cut and jieba's own tokenize."""
+    from crawler.enrich.names import _segmenter
+
+    segmenter = _segmenter(names)
+    differing = []
+    for clause in clauses:
+        ours = segmenter.words(clause)
+        theirs = [(start, end) for _word, start, end in segmenter._tokenizer.tokenize(clause, HMM=False)]
+        if ours != theirs:
+            differing.append((clause, ours, theirs))
+    return differing
+
+
+def test_the_word_cut_is_jiebas_own(table, worker):
+    import random
+
+    rng = random.Random(11)
+    news = ("贵州茅台晚间发布公告称，公司前三季度实现营业收入1053亿元，同比增长16.9%。港股方面，腾讯控股收涨3.2%，"
+            "美团跌1.1%，南向资金净买入15亿港元。多家券商研报指出，新能源将带来增长空间，建议关注宁德时代、比亚迪等"
+            "龙头企业。北京东路的完美团队在京东方科技集团举办AI+产业大会，iPhone15与Mate60 Pro同台，C919获批。"
+            "Nvidia的H100芯片供不应求，A股半导体板块走强，中芯国际、北方华创涨停，上证50指数收于2,456.78点。")
+    names = [n for n in table.codes if any("\u4e00" <= ch <= "\u9fff" for ch in n)]
+    alphabet = list("的一是在不了有和人这中大为上个国我以要公司集团股份控股北京东路美团完美") + list(
+        "aZ09+#&._%-") + [" ", "\t", "\r\n", "\n", "$", "（", "\u9fd6", "\u3400", "！"]
+    clauses = [news[i:i + rng.randint(1, 90)] for i in range(0, len(news), 3)]
+    clauses += ["".join(rng.choice(names + alphabet) for _ in range(rng.randint(1, 30))) for _ in range(800)]
+    clauses += ["", "a", "AB12cd", "\r\n", "美团", "京东", "北京东路", "思科公司"]
+    assert worker.submit(_spans_ours_and_jiebas, clauses, table._cjk_names).result(timeout=120) == []
+
+
+def test_the_word_cut_breaks_a_tie_as_jieba_does(tmp_path):
+    """甲|乙 and 甲乙 score exactly alike under this dictionary (total 16: log 4 - log 16 twice, log 1 - log 16
+    once, all multiples of the same rounded log 2): jieba takes the longer word, and so must we."""
+    import jieba
+
+    from crawler.enrich.names import _Segmenter
+
+    dictionary = tmp_path / "dict.txt"
+    dictionary.write_text("甲 4\n乙 4\n甲乙 1\n丙 7\n", encoding="utf-8")
+    segmenter = _Segmenter()
+    segmenter._tokenizer = jieba.Tokenizer(dictionary=str(dictionary))
+    theirs = [(start, end) for _word, start, end in segmenter._tokenizer.tokenize("甲乙甲", HMM=False)]
+    assert theirs == [(0, 2), (2, 3)]
+    assert segmenter.words("甲乙甲") == theirs

@@ -21,6 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
+from math import log
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -34,6 +35,7 @@ MIN_NAME_LENGTH = 2
 # A clause: where a Chinese name is checked against the segmenter's words.
 _CLAUSE_BREAK = re.compile(r"[\s,.:;!?()\[\]<>\"'、。“”‘’《》【】「」『』〈〉…—·|/]")
 _LATIN_EDGE = re.compile(r"[A-Za-z0-9]")
+_ASCII_WORD_CHAR = re.compile(r"[a-zA-Z0-9]")  # jieba's re_eng
 # Words that may follow a name inside one dictionary word (jieba knows 思科公司 as one word).
 _COMPANY_WORDS = frozenset({"公司", "集团", "股份", "控股", "有限公司", "股份公司", "集团公司"})
 
@@ -225,6 +227,7 @@ class _Segmenter:
         import jieba
 
         jieba.setLogLevel(logging.WARNING)  # it would announce every dictionary load on stderr
+        self._jieba = jieba
         self._tokenizer = jieba.Tokenizer()
         self._names: set[str] = set()
         self._tables: set[frozenset[str]] = set()
@@ -242,8 +245,75 @@ class _Segmenter:
             self._tables.add(names)
 
     def words(self, clause: str) -> list[tuple[int, int]]:
-        """(start, end) of each word of `clause`, as jieba cuts it with its dictionary alone."""
-        return [(start, end) for _word, start, end in self._tokenizer.tokenize(clause, HMM=False)]
+        """(start, end) of each word of `clause`, as jieba cuts it with its dictionary alone: the spans of
+        `Tokenizer.tokenize(clause, HMM=False)`, computed here because that is the analysis's largest cost.
+
+        jieba builds a dict of candidate word ends for every position, then a dict of best routes through
+        generators and tuples, then walks the route through two layers of generators. The same arithmetic in
+        one backward pass over the positions, with lists, takes about half the time: the same floating-point
+        operations in the same order (log(frequency) - log(total) + the best score from the word's end) and
+        the same choice on a tie (the longer word), so the same words; tests compare with jieba itself."""
+        jieba = self._jieba
+        self._tokenizer.check_initialized()
+        spans: list[tuple[int, int]] = []
+        position = 0
+        for block in jieba.re_han_default.split(clause):
+            if not block:
+                continue
+            if jieba.re_han_default.match(block):
+                self._cut_block(block, position, spans)
+            else:  # jieba: whitespace runs split off as words ("\r\n" is one), every other character one word
+                for piece in jieba.re_skip_default.split(block):
+                    if jieba.re_skip_default.match(piece):
+                        spans.append((position, position + len(piece)))
+                        position += len(piece)
+                        continue
+                    for _ in piece:
+                        spans.append((position, position + 1))
+                        position += 1
+                continue
+            position += len(block)
+        return spans
+
+    def _cut_block(self, block: str, offset: int, spans: list[tuple[int, int]]) -> None:
+        freq = self._tokenizer.FREQ
+        log_total = log(self._tokenizer.total)
+        size = len(block)
+        score: list[float] = [0.0] * (size + 1)
+        word_end = [0] * (size + 1)
+        for start in range(size - 1, -1, -1):
+            best: float | None = None
+            best_end = start
+            end = start
+            fragment = block[start]
+            while end < size and fragment in freq:  # every prefix of a word is in FREQ, with 0 if no word
+                count = freq[fragment]
+                if count:
+                    candidate = log(count) - log_total + score[end + 1]
+                    if best is None or candidate >= best:
+                        best, best_end = candidate, end
+                end += 1
+                fragment = block[start:end + 1]
+            if best is None:  # no word starts here: the character alone
+                count = freq.get(block[start])
+                best = (log(count) if count else 0.0) - log_total + score[start + 1]
+            score[start], word_end[start] = best, best_end
+        # Walk the best route; runs of single ASCII letters and digits are one word, as jieba joins them.
+        letters_from = -1
+        start = 0
+        while start < size:
+            end = word_end[start] + 1
+            if end - start == 1 and _ASCII_WORD_CHAR.match(block, start):
+                if letters_from < 0:
+                    letters_from = start
+            else:
+                if letters_from >= 0:
+                    spans.append((offset + letters_from, offset + start))
+                    letters_from = -1
+                spans.append((offset + start, offset + end))
+            start = end
+        if letters_from >= 0:
+            spans.append((offset + letters_from, offset + size))
 
 
 _SEGMENTER: _Segmenter | None = None
