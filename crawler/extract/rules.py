@@ -71,9 +71,10 @@ class SiteRules:
 
     def matching(self, url: str) -> list[SiteRule]:
         """The rules whose patterns match `url`, least specific first; among equals, in loading order."""
+        host, path = _host_and_path(url)  # once, not once per pattern of every rule
         scored = []
         for order, rule in enumerate(self._rules):
-            best = max((_specificity(pattern) for pattern in rule.patterns if pattern_matches(pattern, url)),
+            best = max((_specificity(pattern) for pattern in rule.patterns if _matches(pattern, host, path)),
                        default=None)
             if best is not None:
                 scored.append((best, order, rule))
@@ -107,15 +108,22 @@ def merge_rules(general: ExtractRules, specific: ExtractRules) -> ExtractRules:
 
 def pattern_matches(pattern: str, url: str) -> bool:
     """"example.com" matches example.com and its subdomains; "example.com/markets" only paths under /markets."""
+    return _matches(pattern, *_host_and_path(url))
+
+
+def _host_and_path(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
-    host = (parts.hostname or "").rstrip(".")
+    return (parts.hostname or "").rstrip("."), parts.path
+
+
+def _matches(pattern: str, host: str, path: str) -> bool:
     pattern_host, _, pattern_path = pattern.partition("/")
     if host != pattern_host and not host.endswith("." + pattern_host):
         return False
     if not pattern_path:
         return True
     prefix = "/" + pattern_path
-    return parts.path == prefix or parts.path.startswith(prefix + "/")
+    return path == prefix or path.startswith(prefix + "/")
 
 
 def _specificity(pattern: str) -> tuple[int, int]:
