@@ -6,7 +6,7 @@ Exit codes (also in README.md):
   1  some feeds failed, or an archive file could not be written (details in the log)
   2  usage or configuration error: nothing was fetched
   3  another crawler process holds the archive lock
-  130 interrupted (Ctrl-C)
+  130 interrupted (Ctrl-C, or SIGTERM outside the daemon)
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import argparse
 import importlib
 import logging
 import os
+import signal
 import sys
 from typing import Sequence
 
@@ -159,6 +160,23 @@ def _command(name: str):
     return getattr(importlib.import_module(module), function)
 
 
+def _stop_on_sigterm_as_on_ctrl_c() -> None:
+    """SIGTERM (systemd stopping a run that overran, `docker stop`, `timeout`) ends a one-shot command as Ctrl-C
+    does: the running work is cancelled, the extraction workers are shut down, the run says it was interrupted
+    and exits 130. Its default, death on the spot, lost nothing either (writes are atomic, checkpoints
+    committed), but left no word of what happened. Where Ctrl-C is ignored (a background job of a script),
+    SIGTERM keeps its default."""
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        signal.raise_signal(signal.SIGINT)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .log import setup_logging
@@ -167,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(level, args.log_format)
     from .errors import ConfigError, CrawlerError, LockHeld
 
+    if args.command != "daemon":  # the daemon has a graceful stop of its own
+        _stop_on_sigterm_as_on_ctrl_c()
     try:
         return _command(args.command)(args)
     except ConfigError as e:

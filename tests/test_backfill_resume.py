@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from crawler.state.store import BackfillCheckpoint, Store
 from tests.support.history import History, Reply, story_page
 from tests.support.server import hang
@@ -21,13 +23,17 @@ from tests.test_backfill import backfill, posts
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def interrupt_when(config: Path, args: list[str], archive: Path, files: int, timeout: float = 60) -> int:
-    """Run `crawler backfill` as its own process; send it SIGINT (Ctrl-C) once `files` posts are written.
-    Returns its exit code."""
+def interrupt_when(config: Path, args: list[str], archive: Path, files: int, timeout: float = 60,
+                   sig: signal.Signals = signal.SIGINT, ctrl_c_ignored: bool = False) -> int:
+    """Run `crawler backfill` as its own process; send it `sig` (Ctrl-C's SIGINT unless told) once `files`
+    posts are written. Returns its exit code. `ctrl_c_ignored`: started with SIGINT ignored, as a background
+    job of a shell script is."""
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")} | {"PYTHONPATH": str(PROJECT_ROOT)}
     process = subprocess.Popen([sys.executable, "-m", "crawler", "backfill", "-c", str(config), *args],
                                cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
+                               start_new_session=True,
+                               preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ctrl_c_ignored
+                               else None)
     try:
         deadline = time.monotonic() + timeout
         while len(list(archive.rglob("*.md"))) < files:
@@ -35,7 +41,7 @@ def interrupt_when(config: Path, args: list[str], archive: Path, files: int, tim
             assert time.monotonic() < deadline, "the backfill did not get far enough"
             time.sleep(0.05)
         time.sleep(0.3)  # let what is settled be checkpointed
-        process.send_signal(signal.SIGINT)
+        process.send_signal(sig)
         return process.wait(timeout=30)
     finally:
         if process.poll() is None:
@@ -43,7 +49,8 @@ def interrupt_when(config: Path, args: list[str], archive: Path, files: int, tim
             process.wait()
 
 
-def test_interrupted_backfill_continues_where_it_stopped(tmp_path, http_server):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupted_backfill_continues_where_it_stopped(tmp_path, http_server, sig):
     site = History(http_server, 15)
     site.rss("/feed.xml", per_page=5)
     stuck = site.stories[7]  # on page 2: page 2 cannot be settled, nor page 3 checkpointed after it
@@ -56,7 +63,7 @@ def test_interrupted_backfill_continues_where_it_stopped(tmp_path, http_server):
                           read_timeout="60s", total_timeout="60s")
     archive = tmp_path / "archive"
 
-    assert interrupt_when(config, ["--all"], archive, files=14 + 4) == 130
+    assert interrupt_when(config, ["--all"], archive, files=14 + 4, sig=sig) == 130
     assert len(posts(archive)) == 18
     first_run = len(http_server.requests)
 
@@ -69,6 +76,19 @@ def test_interrupted_backfill_continues_where_it_stopped(tmp_path, http_server):
     # of the stories, only the one whose page never came is asked for again
     assert [t for t in again if t.startswith("/news/")] == [stuck.path]
     assert {s.n: http_server.hits(s.path) for s in extra} == {201: 1, 202: 1, 203: 1, 204: 1}
+
+
+def test_sigterm_ends_a_backfill_started_with_ctrl_c_ignored(tmp_path, http_server):
+    """There SIGTERM cannot take Ctrl-C's way out: it keeps its default and ends the run on the spot."""
+    site = History(http_server, 6)
+    site.rss("/feed.xml", per_page=10)
+    stuck = site.stories[3]
+    http_server.route(stuck.path, hang(), Reply.text(story_page(stuck)))
+    config = write_config(tmp_path, [FeedConfig(site.url("/feed.xml"), "财经网－要闻")],
+                          read_timeout="60s", total_timeout="60s")
+
+    assert interrupt_when(config, ["--all"], tmp_path / "archive", files=5, sig=signal.SIGTERM,
+                          ctrl_c_ignored=True) == -signal.SIGTERM
 
 
 def test_interrupted_sitemap_continues_at_its_first_unsettled_entry(tmp_path, http_server):
