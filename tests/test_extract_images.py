@@ -27,6 +27,24 @@ def test_a_lead_image_goes_before_the_first_paragraph() -> None:
     assert body.split("\n\n") == ["![An oil rig](https://wire.example.com/img/lead.jpg)", *PARAS]
 
 
+def test_a_one_paragraph_story_keeps_the_picture_in_the_paragraph_above_it() -> None:
+    """Flash items: one paragraph of text, the picture in a paragraph of its own above it (STCN's layout)."""
+    html = (f"<html><head><title>Oil steadies | Wire</title></head><body>"
+            f"<div class='header'><img src='/static/logo.png' alt='Wire'></div>"
+            f"<div class='detail'><div class='detail-title'>Oil steadies</div><div class='detail-info'>Wire staff</div>"
+            f"<div class='detail-content'><p style='text-align:center'><img src='/img/lead.jpg'></p>"
+            f"<p>{PARAS[0]}</p></div></div></body></html>")
+    body = extract_page(html.encode(), "text/html; charset=utf-8", URL).body
+    assert body.split("\n\n") == ["![](https://wire.example.com/img/lead.jpg)", PARAS[0]]
+
+
+def test_a_one_paragraph_story_right_in_the_page_body_takes_no_picture_from_around_it() -> None:
+    html = (f"<html><head><title>Oil steadies | Wire</title></head><body>"
+            f"<p><img src='/img/top-story.jpg'></p><h1>Oil steadies</h1><p>{PARAS[0]}</p></body></html>")
+    body = extract_page(html.encode(), "text/html; charset=utf-8", URL).body
+    assert "![" not in body and PARAS[0] in body
+
+
 def test_an_image_between_paragraphs_stays_between_them_with_its_caption_as_alt_text() -> None:
     body = extract(f"<div class='article'><p>{PARAS[0]}</p><figure><img data-src='/img/tanks.jpg' src='data:,'>"
                    f"<figcaption>Storage tanks in Cushing, Oklahoma</figcaption></figure>"

@@ -85,6 +85,10 @@ def place_images(markdown: str, tree: HtmlElement) -> PlacedImages:
         return PlacedImages(markdown, starts)
     prose = [element for line, element in matches if len(texts[line]) >= _PROSE_CHARS]
     container = _common_ancestor(prose or [element for _, element in matches])
+    if container is not None and container.tag == "p":
+        # All the prose is one paragraph (a flash item): the article is the block holding it, whose picture
+        # sits beside the paragraph, not inside it, as it sits beside the paragraphs of a longer story.
+        container = container.getparent()
     placed = _placements(events, container, tree)
     return PlacedImages(_insert(lines, placed) if placed else markdown, starts)
 
