@@ -187,6 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command != "daemon":  # the daemon has a graceful stop of its own
         _stop_on_sigterm_as_on_ctrl_c()
+    if args.command == "backfill" and not args.dry_run:  # it will extract: load the extraction stack meanwhile
+        from .extract.pool import boot_in_background
+
+        boot_in_background()
     try:
         return _command(args.command)(args)
     except ConfigError as e:

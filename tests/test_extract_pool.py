@@ -138,3 +138,29 @@ async def test_calls_and_results_of_megabytes_cross_without_holding_the_loop() -
             answers = await asyncio.gather(*(pool._run(URL, ExtractionError, bytes, payload) for _ in range(3)))
     assert all(answer == payload for answer in answers)
     assert stalls.longest < 0.5, f"the loop stood still {stalls.longest:.2f} s"
+
+
+def shipped_names_loaded() -> bool:
+    """In a worker: whether the segmenter came from the forkserver with the shipped table's names in it."""
+    from crawler.enrich import names
+
+    return names._SEGMENTER is not None and load_companies()._cjk_names in names._SEGMENTER._tables
+
+
+async def test_workers_start_with_the_shipped_company_names_in_the_dictionary(pool: ExtractionPool) -> None:
+    assert await pool._run(URL, ExtractionError, shipped_names_loaded) is True
+
+
+def test_the_forkserver_boots_in_the_background_before_any_worker_is_asked_for() -> None:
+    """`crawler backfill` starts loading the extraction stack while it opens its configuration and state."""
+    script = ("import multiprocessing.forkserver as f, time\n"
+              "from crawler.extract.pool import boot_in_background\n"
+              "boot_in_background()\n"
+              "deadline = time.monotonic() + 60\n"
+              "while f._forkserver._forkserver_pid is None and time.monotonic() < deadline:\n"
+              "    time.sleep(0.05)\n"
+              "pid = f._forkserver._forkserver_pid\n"
+              "print(pid is not None and open(f'/proc/{pid}/cmdline').read().count('forkserver') > 0)\n")
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env=os.environ | {"PYTHONPATH": str(ROOT)})
+    assert out.stdout.strip() == "True", out.stderr

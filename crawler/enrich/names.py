@@ -320,9 +320,11 @@ _SEGMENTER: _Segmenter | None = None
 
 
 def preload_segmenter() -> None:
-    """Load jieba's dictionary now: done once in the extraction pool's forkserver, so that every worker forked
-    from it starts with the dictionary (shared, copy-on-write) instead of spending a second loading its own."""
-    _segmenter(frozenset())._tokenizer.check_initialized()
+    """Load jieba's dictionary, with the shipped table's names in it, now: done once in the extraction pool's
+    forkserver, so that every worker forked from it starts with both (shared, copy-on-write) instead of
+    spending a second loading the dictionary and a third of one adding the names, which also made each worker
+    copy the dictionary's pages it changed. A user's table then only adds its own names."""
+    _segmenter(load_companies()._cjk_names)._tokenizer.check_initialized()
 
 
 def _segmenter(names: frozenset[str]) -> _Segmenter:

@@ -350,8 +350,7 @@ class _Worker:
 
     @classmethod
     def start(cls) -> _Worker:
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(_WORKER_MODULES)
+        context = _forkserver_context()
         calls_in, calls_out = context.Pipe(duplex=False)
         results_in, results_out = context.Pipe(duplex=False)
         try:
@@ -490,6 +489,22 @@ def _kill_running_workers() -> None:
     exit handler, so run before it."""
     for worker in list(_running_workers):
         worker.process.kill()
+
+
+def _forkserver_context() -> multiprocessing.context.ForkServerContext:
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_WORKER_MODULES)
+    return context  # type: ignore[return-value]
+
+
+def boot_in_background() -> None:
+    """Start the workers' forkserver now, in a thread: it takes a few seconds to load the extraction stack and
+    jieba's dictionary, which a run that will surely extract (a backfill) can spend importing and opening its
+    own modules, configuration and state instead of waiting for them after its first fetch."""
+    from multiprocessing import forkserver
+
+    _forkserver_context()
+    threading.Thread(target=forkserver.ensure_running, name="forkserver-boot", daemon=True).start()
 
 
 # The functions below run in the workers.
