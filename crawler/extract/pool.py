@@ -25,9 +25,10 @@ it raises ExtractionError (FeedError for feeds) instead of hanging; the call beh
 back to the front of the queue. A replacement worker starts.
 
 Workers start on the first call, from a thread of their own (so do replacements): a start waits for the
-forkserver, and the forkserver's own start imports trafilatura and jieba (a second or more), which, done on
-the event loop, stalled every download for that long. Nothing starts before a call: a `crawler once` whose
-feeds all answer 304 never pays for those imports.
+forkserver, and the forkserver's own start imports trafilatura and loads jieba's dictionary (two or three
+seconds), which, done on the event loop, stalled every download for that long. Nothing starts before a call
+(a `crawler once` whose feeds all answer 304 never pays for those imports), but for `crawler backfill`, which
+surely extracts: it boots the forkserver as it starts (`boot_in_background`).
 
 The pool serves one event loop at a time; it moves to another loop (tests run one per test) when a call
 comes from there.
