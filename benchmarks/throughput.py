@@ -30,7 +30,7 @@ Default mode prints, for N pages:
 - beside the limit, what the cores give when every one of them extracts: as many processes as cores extracting
   the same sample at once, with nothing else running (pages/s, and its share of what the median measured just
   before gives): the single-process median does not see what the cores share (caches, memory bandwidth, a
-  hypervisor's scheduling);
+  hypervisor's scheduling); the backfill's pages/s is also given as a share of this rate;
 - the extraction quality of the archive: mean body F1 against the generated text (bag of tokens, each CJK
   character a token, as in benchmarks/extraction.py), and the number of pages archived.
 
@@ -511,7 +511,8 @@ def throughput(options: argparse.Namespace) -> None:
         rate = len(pages) / run.wall
         posts, f1, missing = archive_quality(work / "archive", truth)
         print(f"crawler backfill: {len(pages)} pages in {run.wall:.1f} s = {rate:.1f} pages/s; "
-              f"{rate / limit:.0%} of the extraction-bound limit")
+              f"{rate / limit:.0%} of the extraction-bound limit ({rate / both_rate:.0%} of what {cores} processes "
+              f"doing nothing but extraction reached)")
         print(f"  CPU {run.cpu:.1f} s (crawler and its processes) = "
               f"{run.cpu / len(pages) * 1000:.1f} ms per page, {run.cpu / run.wall / cores:.0%} of {cores} cores; "
               f"main process {run.cpu_root / len(pages) * 1000:.1f} ms per page, other processes "
