@@ -315,6 +315,7 @@ def test_parse_post_accepts_an_empty_front_matter():
         ("---\n- a\n- b\n---\n", "not a mapping"),
         ("---\njust text\n---\n", "not a mapping"),
         ("---\nx: !!python/object/apply:os.system ['true']\n---\n", "not valid YAML"),
+        ("---\ntitle: a\ud800b\n---\n", "lone surrogate|not valid YAML"),
     ],
 )
 def test_parse_post_reports_malformed_files_in_one_line(text, reason):
@@ -340,3 +341,43 @@ def test_emoji_are_written_as_they_are_not_escaped():
     from crawler.archive.frontmatter import _post_text
 
     assert _post_text({"title": "大涨 🚀 收官"}, "正文").startswith("---\ntitle: 大涨 🚀 收官\n")
+
+
+USER_EDITED = """---
+title: 'It''s edited'   # a comment
+date: 2022-02-09 11:10:19
+published: 2022-02-09T11:10:19+08:00
+categories: [金融, "新浪财经", 新浪财经－国內]
+tags:
+  - &code 600519.SH
+  - *code
+summary: |
+  two
+  lines
+note: >-
+  folded
+  text
+empty:
+count: 0x1F
+flag: yes
+---
+body
+"""
+
+
+def test_posts_read_by_libyaml_give_what_the_pure_python_parser_gives():
+    from crawler.archive.frontmatter import _PostLoader
+
+    class PurePythonPostLoader(yaml.SafeLoader):
+        yaml_implicit_resolvers = _PostLoader.yaml_implicit_resolvers
+
+    def pure(text: str) -> dict:
+        return yaml.load(text.split("\n---\n", 1)[0].removeprefix("---\n"), Loader=PurePythonPostLoader)
+
+    rng = random.Random(7)
+    pool = list(" \t\n'\"\\:#|>-{}[]!&*%@`~,?.0123456789eE美😀\u2028\x85\ufeff") + ["---", "yes", "null", "\x00"]
+    texts = [render_post(make_article(title=value, tags=(value,)), [FEED], SHANGHAI, extra={"raw": value})
+             for value in TRICKY + ["".join(rng.choice(pool) for _ in range(12)) for _ in range(300)]]
+    for text in texts + [USER_EDITED]:
+        assert parse_post(text)[0] == pure(text)
+    assert parse_post(USER_EDITED)[0]["published"] == "2022-02-09T11:10:19+08:00"  # timestamps stay text
