@@ -48,7 +48,6 @@ MAX_NUMBERS = 1024
 """Distinct numbers kept per body (a table of figures has hundreds; beyond this the text decides)."""
 _DIGITS = re.compile(r"\d+")
 _EMPTY = (1 << 57) - 1
-_MASK64 = (1 << 64) - 1
 _MULTIPLIER = 0x9E3779B97F4A7C15F39CC0605CEDC835  # odd; fixed forever: signatures are stored
 _BIN_BITS = SIGNATURE_SIZE.bit_length() - 1
 _LANE_BYTES = 32

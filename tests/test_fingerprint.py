@@ -64,10 +64,10 @@ def test_signatures_never_change_they_are_stored():
 
 def _shingle_hash_by_definition(text: str) -> set[int]:
     """Each shingle's UTF-32 as a 128-bit integer, times the multiplier, middle 64 bits: one at a time."""
-    from crawler.fingerprint import _MASK64, _MULTIPLIER, SHINGLE
+    from crawler.fingerprint import _MULTIPLIER, SHINGLE
 
     data = text.encode("utf-32-le")
-    return {(int.from_bytes(data[4 * i:4 * (i + SHINGLE)], "little") * _MULTIPLIER >> 128) & _MASK64
+    return {(int.from_bytes(data[4 * i:4 * (i + SHINGLE)], "little") * _MULTIPLIER >> 128) & (1 << 64) - 1
             for i in range(len(text) - SHINGLE + 1)}
 
 
