@@ -471,7 +471,8 @@ class Pipeline:
             self._seen_again(known, feed, ready.keys)
             return "known"
         if copy_of:
-            self.archiver.add_appearance(copy_of, feed.category_path, article.link, ready.keys)
+            self.archiver.add_appearance(copy_of, feed.category_path, article.link, ready.keys, article.tickers,
+                                         article.companies)
             log.info("duplicate of %s: %s (%s)", copy_of.path, article.link, feed.name)
             self.stats.duplicates += 1
             return "duplicate"

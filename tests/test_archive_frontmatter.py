@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from crawler.archive import clean_title, local_time, parse_post, render_post
+from crawler.archive import clean_title, local_time, parse_post, render_post, rewrite_post
 from crawler.errors import ArchiveError
 from crawler.models import Article
 
@@ -381,3 +381,27 @@ def test_posts_read_by_libyaml_give_what_the_pure_python_parser_gives():
     for text in texts + [USER_EDITED]:
         assert parse_post(text)[0] == pure(text)
     assert parse_post(USER_EDITED)[0]["published"] == "2022-02-09T11:10:19+08:00"  # timestamps stay text
+
+
+def test_a_rewrite_adds_a_copys_securities_where_a_new_post_would_have_them():
+    plain = render_post(make_article(tags=("公司",)), [FEED], SHANGHAI)
+    rewritten = rewrite_post(plain, [FEED], [], ["601012.SH", "00700.HK"], ["隆基绿能", "腾讯控股"])
+    front, body = parse_post(rewritten)
+    expected, expected_body = parse_post(render_post(
+        make_article(tags=("公司",), tickers=("00700.HK", "601012.SH"), companies=("隆基绿能", "腾讯控股")),
+        [FEED], SHANGHAI))
+    assert front == expected and list(front) == list(expected) and body == expected_body
+
+    again, _ = parse_post(rewrite_post(rewritten, [FEED], [], ["600519.SH", "601012.SH"], ["贵州茅台", "隆基绿能"]))
+    assert again["tickers"] == ["00700.HK", "600519.SH", "601012.SH"]  # sorted, each once
+    assert again["tags"] == ["公司", "00700.HK", "601012.SH", "600519.SH"]  # a new code goes last
+    assert again["companies"] == ["隆基绿能", "腾讯控股", "贵州茅台"]
+
+
+def test_a_rewrite_reads_hand_edited_securities_given_without_a_list():
+    text = render_post(make_article(), [FEED], SHANGHAI).replace("source: 路透\n", "source: 路透\ntags: 宏观\n"
+                                                                  "tickers: 600519.SH\ncompanies: 贵州茅台\n")
+    front, _ = parse_post(rewrite_post(text, [FEED], [], ["600519.SH", "AAPL"], ["贵州茅台", "Apple"]))
+    assert front["tags"] == ["宏观", "AAPL"]
+    assert front["tickers"] == ["600519.SH", "AAPL"]
+    assert front["companies"] == ["贵州茅台", "Apple"]

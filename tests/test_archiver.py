@@ -1,6 +1,7 @@
 import asyncio
 import errno
 import os
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -42,6 +43,21 @@ def test_a_story_in_a_second_feed_and_at_a_second_url_updates_the_post(archiver)
     assert front["categories"] == [list(MARKETS), list(MACRO)] and front["syndicated"] == ["https://copy.example/1"]
     assert front["date"] == "2022-02-09 11:10:19"  # rewritten as it was: naive, unquoted
     assert not archiver.add_appearance(archiver.store.find_by_hash("h1"), MACRO, None, [])
+
+
+def test_a_copy_naming_more_securities_adds_them_to_the_post_and_the_index(archiver):
+    rel = add(archiver, replace(article(), tickers=("600519.SH",), companies=("贵州茅台",)), "h1", ["url:x"])
+    stored = archiver.store.find_by_hash("h1")
+    # the same feed, the same URL: only the securities are new
+    assert archiver.add_appearance(stored, MARKETS, None, [], ("000858.SZ", "600519.SH"), ("五粮液", "茅台"))
+    front, _ = parse_post((archiver.root / rel).read_text(encoding="utf-8"))
+    assert front["tickers"] == ["000858.SZ", "600519.SH"] and front["tags"] == ["600519.SH", "000858.SZ"]
+    assert front["companies"] == ["贵州茅台", "五粮液", "茅台"]
+    assert archiver.store.tickers(stored.id) == {"000858.SZ", "600519.SH"}
+    assert [path for path, _, _ in archiver.store.articles_with_ticker("000858.SZ")] == [rel]
+    # a copy naming nothing new changes nothing, not even its names for the same codes
+    assert not archiver.add_appearance(stored, MARKETS, None, [], ("600519.SH",), ("茅台酒",))
+    assert "茅台酒" not in (archiver.root / rel).read_text(encoding="utf-8")
 
 
 def test_a_post_written_by_a_run_that_died_before_indexing_it_is_reused(archiver):

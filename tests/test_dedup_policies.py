@@ -288,3 +288,36 @@ def test_refresh_rewrites_recent_articles_that_changed_and_leaves_the_rest(tmp_p
 
     assert main(["refresh", "--since", "2d", "-c", str(config)]) == 0
     assert "0 articles revised, 2 unchanged" in capsys.readouterr().out
+
+
+EXTRA_COMPANY = "此外，恒瑞医药（600276）同日公告，拟在上海新建研发中心，预计总投资12.5亿元。"
+
+
+@pytest.mark.parametrize("first", ["copy", "original"])
+def test_a_storys_securities_are_those_of_all_its_copies_whichever_came_first(tmp_path, capsys, first):
+    """A reprint that cut the paragraph naming 恒瑞医药: the post keeps the first version's body, but its
+    securities are the union of both copies', in either order, in the file and in the index."""
+    base = company_story(104)
+    assert "恒瑞医药" not in base
+    with LocalServer() as server:
+        server.route("/a/1.html", Reply.text(article_page("隆基绿能三季报：营收稳步增长", paras(f"{base}\n\n{EXTRA_COMPANY}"))))
+        server.route("/b/1.html", Reply.text(article_page("隆基绿能三季报：营收稳步增长（转载）", paras(base))))
+        server.route("/a/feed.xml", Reply(body=rss("A", [Item("隆基绿能三季报：营收稳步增长", server.url("/a/1.html"))]),
+                                          headers=RSS))
+        server.route("/b/feed.xml", Reply(body=rss("B", [Item("隆基绿能三季报：营收稳步增长（转载）",
+                                                             server.url("/b/1.html"))]), headers=RSS))
+        original = FeedConfig(server.url("/a/feed.xml"), "A－公司", "A财经")
+        copy = FeedConfig(server.url("/b/feed.xml"), "B－转载", "B时报")
+        write_config(tmp_path, [copy if first == "copy" else original])
+        assert main(["once", "-c", str(tmp_path / "feeds.yaml")]) == 0
+        config = write_config(tmp_path, [original, copy])
+        assert main(["once", "-c", str(config)]) == 0
+    (front, body, _), = posts(tmp_path / "archive")
+    assert ("恒瑞医药" in body) == (first == "original")  # the first version's body stands
+    assert front["tickers"] == ["600276.SH", "601012.SH"]
+    assert front["tags"] == (["601012.SH", "600276.SH"] if first == "copy" else ["600276.SH", "601012.SH"])
+    assert sorted(front["companies"]) == ["恒瑞医药", "隆基绿能"]
+    assert list(front).index("companies") < list(front).index("link")
+    capsys.readouterr()
+    assert main(["grep", "--ticker", "600276.SH", "-c", str(config)]) == 0
+    assert capsys.readouterr().out.count("\n") == 1

@@ -118,36 +118,44 @@ class Archiver:
         return [problem or rel_path for rel_path, problem in zip(rel_paths, problems)]
 
     def add_appearance(self, stored: StoredArticle, category_path: CategoryPath, other_url: str | None,
-                       keys: Iterable[str]) -> bool:
+                       keys: Iterable[str], tickers: Sequence[str] = (), companies: Sequence[str] = ()) -> bool:
         """Record that an archived story was found again: in another feed (its category path is added to the
-        post) and/or at another URL (added under `syndicated`). Returns whether the post changed."""
+        post) and/or at another URL (added under `syndicated`), in a copy that may name securities the post
+        does not (`tickers` and `companies` of the copy: codes new to the post are added, with the copy's
+        names). Returns whether the post changed."""
         with self.commit_lock.held():
             # Another process may have changed the row since `stored` was read.
-            return self._add_appearance(self.store.article(stored.id) or stored, category_path, other_url, keys)
+            return self._add_appearance(self.store.article(stored.id) or stored, category_path, other_url, keys,
+                                        tickers, companies)
 
     def _add_appearance(self, stored: StoredArticle, category_path: CategoryPath, other_url: str | None,
-                        keys: Iterable[str]) -> bool:
+                        keys: Iterable[str], tickers: Sequence[str], companies: Sequence[str]) -> bool:
         categories = list(stored.categories)
         syndicated = list(stored.syndicated)
         if category_path not in categories:
             categories.append(category_path)
         if other_url and other_url != stored.link and other_url not in syndicated:
             syndicated.append(other_url)
-        if categories == list(stored.categories) and syndicated == list(stored.syndicated):
+        # Securities are merged so that a story's tickers do not depend on which of its copies came first
+        # (the first copy's body is kept: a later, longer one would otherwise lose what its extra paragraph names).
+        new_tickers = sorted(set(tickers) - self.store.tickers(stored.id)) if tickers else []
+        if categories == list(stored.categories) and syndicated == list(stored.syndicated) and not new_tickers:
             self.store.add_keys(stored.id, keys)
             return False
         path = self.root / stored.path
         with self.store.transaction() as conn:
             self.store.update_article(conn, stored.id, categories=categories, syndicated=syndicated, keys=keys)
+            self.store.add_tickers(conn, stored.id, new_tickers)
             try:
                 text = path.read_text(encoding="utf-8")
             except FileNotFoundError:
-                log.warning("%s is indexed but missing from the archive; its categories are kept in state only",
+                log.warning("%s is indexed but missing from the archive; the new appearance is kept in state only",
                             path)
                 return True
             except OSError as e:
                 raise ArchiveError(f"cannot read {path}: {e.strerror}") from None
-            write_atomic(path, rewrite_post(text, categories, syndicated))
+            write_atomic(path, rewrite_post(text, categories, syndicated, new_tickers,
+                                            companies if new_tickers else ()))
         return True
 
     def revise(self, stored: StoredArticle, article: Article, content_hash: str, *,

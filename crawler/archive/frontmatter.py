@@ -53,10 +53,12 @@ _YAML12_FLOAT = re.compile(
 _NO_WRAP = 2**31 - 1  # the widest line libyaml takes (an int)
 _FRONT_MATTER = re.compile(r"---\n(.*?\n)?---(?:\n|\Z)", re.DOTALL)
 _NO_EXTRA: Mapping[str, object] = MappingProxyType({})
-_STANDARD_KEYS = frozenset({
+_STANDARD_ORDER = (
     "title", "date", "published", "updated", "author", "source", "categories", "tags", "tickers", "companies",
     "link", "syndicated", "feed", "guid", "headimg", "thumbnail", "comments", "disableNunjucks", "extracted_from",
-})
+)
+"""The keys `render_post` writes, in the order it writes them; `rewrite_post` puts a key it adds in its place."""
+_STANDARD_KEYS = frozenset(_STANDARD_ORDER)
 _Item = TypeVar("_Item", bound=Hashable)
 
 
@@ -96,25 +98,55 @@ def render_post(
     return _post_text(_front_matter(article, categories, zone, syndicated, extra), article.body)
 
 
-def rewrite_post(text: str, categories: Sequence[CategoryPath], syndicated: Sequence[str]) -> str:
-    """The post `text` with its `categories` and `syndicated` replaced; every other key and the body are
-    written back as they were read (in their order; `syndicated`, when new, goes after `link`)."""
+def rewrite_post(text: str, categories: Sequence[CategoryPath], syndicated: Sequence[str],
+                 tickers: Iterable[str] = (), companies: Iterable[str] = ()) -> str:
+    """The post `text` with its `categories` and `syndicated` replaced, and `tickers` and `companies` (those a
+    copy of the story names) added to its own: `tickers` stays sorted, a new code also goes to the end of
+    `tags`, a new name to the end of `companies`. Every other key and the body are written back as they were
+    read, in their order; a key the post did not have goes where `render_post` would put it."""
     front, body = parse_post(text)
     for key in ("date", "updated"):
         if isinstance(front.get(key), str):
             front[key] = _naive_timestamp(front[key])
     front["categories"] = _categories(categories)
-    link = front.get("link")
-    other_urls = [url for url in _unique(syndicated) if url != link]
-    rebuilt: dict[str, object] = {}
-    for key, value in front.items():
-        if key != "syndicated":
+    other_urls = [url for url in _unique(syndicated) if url != front.get("link")]
+    if other_urls:
+        front = _with_key(front, "syndicated", other_urls)
+    else:
+        front.pop("syndicated", None)
+    known_tickers = [str(code) for code in _as_list(front.get("tickers"))]
+    new_tickers = sorted(set(tickers).difference(known_tickers, [""]))
+    if new_tickers:
+        front = _with_key(front, "tags", _unique([*_as_list(front.get("tags")), *new_tickers]))
+        front = _with_key(front, "tickers", sorted({*known_tickers, *new_tickers}))
+    known_companies = _as_list(front.get("companies"))
+    all_companies = _unique([*known_companies, *(clean_title(name) for name in companies)])
+    if len(all_companies) > len(known_companies):
+        front = _with_key(front, "companies", all_companies)
+    return _post_text(front, body)
+
+
+def _with_key(front: dict[str, object], key: str, value: object) -> dict[str, object]:
+    """`front` with `key` set to `value`: in place where it is, else right after the nearest standard key
+    that comes before it in `render_post`'s order (first when there is none)."""
+    if key in front:
+        front[key] = value
+        return front
+    earlier = _STANDARD_ORDER[:_STANDARD_ORDER.index(key)]
+    anchor = next((name for name in reversed(earlier) if name in front), None)
+    rebuilt: dict[str, object] = {} if anchor else {key: value}
+    for name, existing in front.items():
+        rebuilt[name] = existing
+        if name == anchor:
             rebuilt[key] = value
-        if key == "link" and other_urls:
-            rebuilt["syndicated"] = other_urls
-    if other_urls and "syndicated" not in rebuilt:
-        rebuilt["syndicated"] = other_urls
-    return _post_text(rebuilt, body)
+    return rebuilt
+
+
+def _as_list(value: object) -> list[object]:
+    """A front matter value read as a list (a hand-edited post may hold one item without a list, or none)."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
 
 
 def _post_text(front: Mapping[str, object], body: str) -> str:

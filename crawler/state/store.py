@@ -66,6 +66,7 @@ _INSERT_SIGNATURE = Statement("INSERT INTO article_fingerprints (article_id, sig
                               "VALUES (:article_id, :signature)")
 _INSERT_BAND = Statement("INSERT INTO article_bands (band, article_id) VALUES (:band, :article_id)")
 _INSERT_TICKER = Statement("INSERT INTO article_tickers (article_id, ticker) VALUES (:article_id, :ticker)")
+_TICKERS_OF = Statement("SELECT ticker FROM article_tickers WHERE article_id = :article_id")
 _FAILURE = Statement('SELECT "key", attempts, given_up, last_error FROM failures WHERE "key" = :key')
 _CLEAR_FAILURES = Statement('DELETE FROM failures WHERE "key" IN :keys', expanding=["keys"])
 _PENDING_PATH = Statement("SELECT path FROM pending_writes WHERE link = :link")
@@ -634,6 +635,11 @@ class Store:
         rows = [{"article_id": article_id, "ticker": ticker} for ticker in sorted(set(tickers))]
         if rows:
             run(conn, _INSERT_TICKER, rows)
+
+    def tickers(self, article_id: int) -> set[str]:
+        """The securities an archived article names, as indexed."""
+        with self.transaction() as conn:
+            return set(run(conn, _TICKERS_OF, {"article_id": article_id}).scalars())
 
     def articles_with_ticker(self, ticker: str) -> list[tuple[str, str, str]]:
         """(path, title, published) of every archived article that names `ticker` (normal form)."""
