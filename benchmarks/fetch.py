@@ -1,6 +1,7 @@
 """CPU time of fetching one page through `Fetcher`, in this process only. Prints numbers.
 
     .venv/bin/python benchmarks/fetch.py [--pages 3000] [--rounds 3] [--sites 8] [--size 50000] [--gzip]
+                                         [--concurrency 16]
 
 A child process serves the same page (`--size` bytes of HTML, one write per response, keep-alive, an
 allow-all robots.txt; `--gzip`: sent gzip-compressed) on `--sites` ports of 127.0.0.1. This process fetches
@@ -8,7 +9,8 @@ allow-all robots.txt; `--gzip`: sent gzip-compressed) on `--sites` ports of 127.
 `fetcher.fetch_page`, as the pipeline's article workers do: one `Fetcher(settings.network)` with every
 setting at its default except `allow_private` (the server is on loopback), so robots.txt, the per-host and
 global limits, retries and the address-guard code path are all in play. With the default `per_host` of 2,
-eight sites keep the 16 workers busy.
+eight sites keep the 16 workers busy; `--concurrency N` sets `network.concurrency` (and the workers) to N,
+with `--sites` N/2 to keep them busy: what a pool of many connections costs per fetch.
 
 Each round first fetches a few hundred pages unmeasured (robots.txt, connections), then measures
 `time.process_time()` of this process over `--pages` fetches: the client's own CPU, not the server's. Printed
@@ -91,8 +93,8 @@ async def _fetch_all(fetcher: Fetcher, urls: list[str], workers: int) -> None:
     await asyncio.gather(*(worker() for _ in range(workers)))
 
 
-async def _round(ports: list[int], pages: int, round_number: int) -> tuple[float, float]:
-    settings = NetworkSettings(allow_private=True)
+async def _round(ports: list[int], pages: int, round_number: int, concurrency: int) -> tuple[float, float]:
+    settings = NetworkSettings(allow_private=True, concurrency=concurrency)
     sites = [f"http://127.0.0.1:{port}" for port in ports]
 
     def urls(count: int, prefix: str) -> list[str]:
@@ -124,6 +126,8 @@ def main() -> None:
     parser.add_argument("--sites", type=int, default=8)
     parser.add_argument("--size", type=int, default=50_000, help="bytes of HTML per page")
     parser.add_argument("--gzip", action="store_true", help="serve the page gzip-compressed")
+    parser.add_argument("--concurrency", type=int, default=NetworkSettings().concurrency,
+                        help="network.concurrency (default: the setting's default); give --sites its half")
     args = parser.parse_args()
     for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
         os.environ.pop(name, None)  # the local sites are reached directly
@@ -138,7 +142,7 @@ def main() -> None:
             sys.exit("the server did not start")
         per_fetch = []
         for round_number in range(args.rounds):
-            cpu, wall = asyncio.run(_round(ports, args.pages, round_number))
+            cpu, wall = asyncio.run(_round(ports, args.pages, round_number, args.concurrency))
             per_fetch.append(cpu / args.pages * 1000)
             print(f"round {round_number + 1}: {per_fetch[-1]:.3f} ms CPU per fetch, {wall:.2f} s wall, "
                   f"{args.pages / wall:.0f} pages/s", flush=True)

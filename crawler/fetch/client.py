@@ -33,6 +33,7 @@ from ..errors import (
 )
 from ..models import Fetched
 from .body import ACCEPT_ENCODING, Cap, read_body
+from .connections import install_linear_pool
 from .guard import AddressPolicy, install_guard
 from .limits import HostLimiter, origin
 from .retry import RetryPolicy, parse_retry_after
@@ -301,6 +302,7 @@ def _build_transports(settings: NetworkSettings, policy: AddressPolicy | None
     if policy is not None:
         install_guard(direct, policy)
     install_lean_streams(direct)
+    install_linear_pool(direct)
     try:
         mounts = _proxy_mounts(settings, limits)
     except (ImportError, ValueError) as e:  # a socks proxy without socksio, an unknown proxy scheme
@@ -326,6 +328,7 @@ def _proxy_mounts(settings: NetworkSettings, limits: httpx.Limits) -> dict[str, 
             continue
         transport = mounts[pattern] = httpx.AsyncHTTPTransport(proxy=url, limits=limits, trust_env=True)
         install_lean_streams(transport)
+        install_linear_pool(transport)
     return mounts
 
 
