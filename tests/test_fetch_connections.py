@@ -112,7 +112,7 @@ def test_direct_and_proxy_transports_get_it_and_still_fetch():
         assert asyncio.run(fetch_all([server.url("/a")] * 6)) == [b"a"] * 6
 
 
-def test_the_fetcher_s_transports_have_it():
+def test_every_transport_of_the_fetcher_has_it():
     from crawler.config import NetworkSettings
     from crawler.fetch import Fetcher
 
