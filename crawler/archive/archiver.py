@@ -138,7 +138,7 @@ class Archiver:
             syndicated.append(other_url)
         # Securities are merged so that a story's tickers do not depend on which of its copies came first
         # (the first copy's body is kept: a later, longer one would otherwise lose what its extra paragraph names).
-        new_tickers = sorted(set(tickers) - self.store.tickers(stored.id)) if tickers else []
+        new_tickers = set(tickers) - self.store.tickers(stored.id) if tickers else set()
         if categories == list(stored.categories) and syndicated == list(stored.syndicated) and not new_tickers:
             self.store.add_keys(stored.id, keys)
             return False
